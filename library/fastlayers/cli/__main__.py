@@ -1,0 +1,5 @@
+import sys
+
+from fastlayers.cli.main import main
+
+sys.exit(main())

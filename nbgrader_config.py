@@ -1,0 +1,16 @@
+"""nbgrader configuration for the fastlayers course: run nbgrader commands from this folder."""
+import os
+
+c = get_config()  # noqa: F821  (provided by nbgrader when it loads this file)
+
+here = os.path.dirname(os.path.abspath(__file__))
+c.CourseDirectory.course_id = "fastlayers"
+c.CourseDirectory.root = here
+c.CourseDirectory.source_directory = "solutions"   # exercise notebooks with solutions
+c.CourseDirectory.release_directory = "exercises"  # generated student copies (committed)
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "models", "*.pth", "*.pkl"]
+
+# Training cells run on CPU: give each cell room, but not forever.
+c.ExecutePreprocessor.timeout = 300
+
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
