@@ -1,0 +1,82 @@
+"""Reading graded exercise notebooks: their cells, nbgrader test cells with points, and lesson numbers."""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+__all__ = ["Cell", "read_cells", "test_cells", "lesson_of", "find_notebooks", "NotebookError"]
+
+_LESSON_NAME = re.compile(r"^(\d\d)_[A-Za-z0-9_]+$")
+
+
+class NotebookError(ValueError):
+    """A notebook that can't be graded (not JSON, not a notebook, broken nbgrader metadata)."""
+
+
+@dataclass
+class Cell:
+    """One cell of a notebook as the runner needs it."""
+    index: int
+    cell_type: str
+    source: str
+    grade_id: str = ""
+    is_test: bool = False      # nbgrader "grade": true on a code cell (an autograded test cell)
+    is_solution: bool = False
+    points: float = 0.0
+
+
+def _source(cell: dict[str, Any]) -> str:
+    src = cell.get("source", "")
+    return "".join(src) if isinstance(src, list) else str(src)
+
+
+def read_cells(path: str | Path) -> list[Cell]:
+    """The cells of a notebook file; raises NotebookError naming the file when it isn't a readable notebook."""
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise NotebookError(f"{path}: not a readable notebook ({err}); restore it from git or re-download it") from err
+    if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
+        raise NotebookError(f"{path}: valid JSON but not a notebook (no 'cells' list)")
+    cells = []
+    for i, raw in enumerate(data["cells"]):
+        meta = (raw.get("metadata") or {}).get("nbgrader") or {}
+        is_test = bool(meta.get("grade")) and raw.get("cell_type") == "code" and not meta.get("solution")
+        try:
+            points = float(meta.get("points", 0) or 0)
+        except (TypeError, ValueError) as err:
+            raise NotebookError(f"{path}: cell {i} has points {meta.get('points')!r}, not a number") from err
+        cells.append(Cell(i, raw.get("cell_type", ""), _source(raw), str(meta.get("grade_id", "")), is_test,
+                          bool(meta.get("solution")), points))
+    return cells
+
+
+def test_cells(cells: list[Cell]) -> list[Cell]:
+    """The autograded test cells, in notebook order."""
+    return [c for c in cells if c.is_test]
+
+
+def lesson_of(path: str | Path) -> str:
+    """The two-digit lesson number of `NN_topic.ipynb` (or of its `NN_topic/` folder); '' when there is none."""
+    path = Path(path)
+    for name in (path.stem, path.parent.name):
+        m = _LESSON_NAME.match(name)
+        if m:
+            return m.group(1)
+    return ""
+
+
+def find_notebooks(folder: str | Path, lessons: list[str] | None = None) -> list[Path]:
+    """Graded notebooks `folder/NN_topic/NN_topic.ipynb` (only the given lessons, e.g. ['02', '06']), sorted."""
+    folder = Path(folder)
+    found = []
+    for nb in sorted(folder.glob("[0-9][0-9]_*/*.ipynb")):
+        if ".ipynb_checkpoints" in nb.parts or nb.stem != nb.parent.name:
+            continue
+        if lessons is None or lesson_of(nb) in lessons:
+            found.append(nb)
+    return found
