@@ -1,1 +1,9 @@
-"""fastlayers.core"""
+"""fastlayers.core: type dispatch, semantic tensors, transforms and pipelines."""
+from .dispatch import *
+from .tensors import *
+from .transform import *
+from .pipeline import *
+
+from . import dispatch, pipeline, tensors, transform
+
+__all__ = dispatch.__all__ + tensors.__all__ + transform.__all__ + pipeline.__all__

@@ -1,0 +1,146 @@
+"""Type dispatch: pick a function by the types of the first one or two arguments (most specific type wins)."""
+from __future__ import annotations
+
+import inspect
+import typing
+from typing import Any, Callable
+
+__all__ = ["TypeDispatch", "typedispatch"]
+
+
+def _as_types(annotation: Any) -> tuple[type, ...]:
+    """Turn an annotation (a type, a tuple of types, a Union, None or missing) into a tuple of types."""
+    if annotation is inspect.Parameter.empty or annotation is None or annotation is Any:
+        return (object,)
+    if isinstance(annotation, tuple):
+        return tuple(t for a in annotation for t in _as_types(a))
+    if typing.get_origin(annotation) in (typing.Union, getattr(__import__("types"), "UnionType", None)):
+        return tuple(t for a in typing.get_args(annotation) for t in _as_types(a))
+    if isinstance(annotation, type):
+        return (annotation,)
+    origin = typing.get_origin(annotation)  # e.g. list[int] dispatches on list
+    if isinstance(origin, type):
+        return (origin,)
+    raise TypeError(f"cannot dispatch on the annotation {annotation!r}: annotate with a class or a tuple of classes")
+
+
+def _signature_types(f: Callable, skip_self: bool, n: int) -> list[tuple[type, ...]]:
+    """The dispatch types of the first `n` positional parameters of `f` (after `self` for methods)."""
+    params = [p for p in inspect.signature(f).parameters.values()
+              if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    if skip_self:
+        params = params[1:]
+    return [_as_types(_resolve(p.annotation, f)) for p in params[:n]]
+
+
+def _resolve(annotation: Any, f: Callable) -> Any:
+    """Evaluate a string annotation (from `from __future__ import annotations`) in the function's module."""
+    if not isinstance(annotation, str):
+        return annotation
+    try:
+        return eval(annotation, getattr(f, "__globals__", {}))
+    except Exception as e:
+        raise TypeError(f"cannot resolve the annotation {annotation!r} of {f.__qualname__}: {e}") from None
+
+
+def _distance(cls: type, target: type) -> int | None:
+    """How far `target` is up `cls`'s MRO (0 = same class); None when `cls` is not a subclass."""
+    try:
+        return cls.__mro__.index(target)
+    except ValueError:
+        return None
+
+
+class TypeDispatch:
+    """A table of functions chosen by the types of their first `n_args` arguments; the closest match in the MRO wins."""
+
+    def __init__(self, funcs: Callable | list[Callable] = (), name: str | None = None, n_args: int = 1,
+                 is_method: bool = False):
+        self.name, self.n_args, self.is_method = name, n_args, is_method
+        self.entries: list[tuple[tuple[tuple[type, ...], ...], Callable]] = []
+        self._cache: dict[tuple[type, ...], Callable | None] = {}
+        for f in ([funcs] if callable(funcs) else funcs):
+            self.add(f)
+
+    def add(self, f: Callable) -> "TypeDispatch":
+        """Register `f` under the annotations of its first argument(s); a later function with the same types replaces it."""
+        types = tuple(_signature_types(f, self.is_method, self.n_args))
+        types += ((object,),) * (self.n_args - len(types))
+        self.entries = [(t, g) for t, g in self.entries if t != types] + [(types, f)]
+        self.name = self.name or f.__name__
+        self._cache.clear()
+        return self
+
+    def update(self, other: "TypeDispatch") -> None:
+        """Add every function of `other` (used when a subclass inherits its parent's table)."""
+        for _, f in other.entries:
+            self.add(f)
+
+    def lookup(self, *classes: type) -> Callable | None:
+        """The registered function closest to `classes` (each compared along its MRO), or None."""
+        key = classes[: self.n_args]
+        if key in self._cache:
+            return self._cache[key]
+        best, best_score = None, None
+        for types, f in self.entries:
+            score = []
+            for cls, options in zip(key, types):
+                ds = [d for d in (_distance(cls, t) for t in options) if d is not None]
+                if not ds:
+                    break
+                score.append(min(ds))
+            else:
+                score += [0] * (self.n_args - len(key))
+                if best_score is None or score < best_score:  # earlier argument decides first
+                    best, best_score = f, score
+        self._cache[key] = best
+        return best
+
+    def types(self) -> list[str]:
+        """Readable names of the registered type combinations (used in error messages)."""
+        return [", ".join("|".join(t.__name__ for t in opts) for opts in types) for types, _ in self.entries]
+
+    def __call__(self, *args, **kwargs):
+        f = self.lookup(*(type(a) for a in args[: self.n_args]))
+        if f is None:
+            got = ", ".join(type(a).__name__ for a in args[: self.n_args])
+            raise TypeError(f"{self.name}: no function registered for ({got}); registered types: "
+                            f"{self.types() or 'none'}. Register one with an annotation for this type.")
+        return f(*args, **kwargs)
+
+    def __get__(self, instance, owner):
+        # On a class, give back the table itself (so `MyTfm.encodes(f)` can add to it); on an instance, bind `self`.
+        return self if instance is None else _BoundDispatch(self, instance)
+
+    def __repr__(self) -> str:
+        return f"{self.name}: {self.types()}"
+
+
+class _BoundDispatch:
+    """A `TypeDispatch` of methods bound to one instance."""
+
+    __slots__ = ("td", "instance")
+
+    def __init__(self, td: TypeDispatch, instance):
+        self.td, self.instance = td, instance
+
+    def lookup(self, *classes: type) -> Callable | None:
+        f = self.td.lookup(*classes)
+        return None if f is None else f.__get__(self.instance)
+
+    def __call__(self, *args, **kwargs):
+        f = self.lookup(*(type(a) for a in args[: self.td.n_args]))
+        if f is None:
+            got = ", ".join(type(a).__name__ for a in args[: self.td.n_args])
+            raise TypeError(f"{type(self.instance).__name__}.{self.td.name}: nothing registered for ({got}); "
+                            f"registered: {self.td.types() or 'none'}")
+        return f(*args, **kwargs)
+
+
+_registry: dict[str, TypeDispatch] = {}
+
+
+def typedispatch(f: Callable) -> TypeDispatch:
+    """Decorator: add `f` to the module-wide dispatch table named `f.__name__`, dispatching on its first two arguments."""
+    td = _registry.setdefault(f.__name__, TypeDispatch(name=f.__name__, n_args=2))
+    return td.add(f)
