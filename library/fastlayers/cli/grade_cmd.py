@@ -1,0 +1,292 @@
+"""Grading commands: `check` and `progress` for learners, `release` and `grade` for instructors."""
+from __future__ import annotations
+
+import argparse
+import csv
+import html
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from fastlayers.cli.main import EXIT_MISSING, EXIT_OK, EXIT_PROBLEMS, CommandError
+
+NOT_DONE = "not done yet"
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add `check`, `progress`, `release` and `grade` to the command line."""
+    p = sub.add_parser("check", help="grade your exercise notebooks (exit 0 only when every check passes)")
+    p.add_argument("lessons", nargs="*", metavar="NN", help="lesson numbers, e.g. 02 06 (default: all)")
+    _common(p)
+    p.add_argument("--json", metavar="FILE", help="also write the full results as JSON")
+    p.set_defaults(run=run_check)
+
+    p = sub.add_parser("progress", help="points per lesson and overall")
+    p.add_argument("lessons", nargs="*", metavar="NN", help="lesson numbers (default: all)")
+    _common(p)
+    p.add_argument("--html", metavar="FILE", help="also write a report you can open in a browser")
+    p.set_defaults(run=run_progress)
+
+    p = sub.add_parser("release", help="instructor: regenerate exercises/ from solutions/ through nbgrader")
+    p.add_argument("lessons", nargs="*", metavar="NN", help="lesson numbers (default: all)")
+    p.add_argument("--course", default=".", help="course folder holding nbgrader_config.py (default: here)")
+    p.add_argument("--force", action="store_true",
+                   help="overwrite exercise notebooks that hold edits (a .bak copy is kept)")
+    p.set_defaults(run=run_release)
+
+    p = sub.add_parser("grade", help="instructor: autograde submitted/, write feedback/ and a CSV, print a summary")
+    p.add_argument("lessons", nargs="*", metavar="NN", help="lesson numbers (default: every submitted lesson)")
+    p.add_argument("--course", default=".", help="course folder holding nbgrader_config.py (default: here)")
+    p.add_argument("--csv", default="grades.csv", help="CSV file to write, relative to the course (default: %(default)s)")
+    p.set_defaults(run=run_grade)
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--notebooks", default="exercises", metavar="DIR",
+                   help="folder with NN_topic/NN_topic.ipynb notebooks (default: %(default)s)")
+    p.add_argument("--cell-timeout", type=float, default=300.0, metavar="S",
+                   help="seconds one cell may run before its notebook is stopped (default: %(default)s)")
+
+
+def _lesson_ids(values: list[str]) -> list[str] | None:
+    ids = []
+    for v in values:
+        m = re.fullmatch(r"(?:lesson)?(\d{1,2})", v.strip())
+        if not m:
+            raise CommandError(f"{v!r} is not a lesson number: give numbers like 02 or 6", code=2)
+        ids.append(f"{int(m.group(1)):02d}")
+    return ids or None
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# check / progress
+# ----------------------------------------------------------------------------------------------------------------
+
+def _grade_notebooks(args: argparse.Namespace) -> list[Any]:
+    from fastlayers.checks.notebook import NotebookError, find_notebooks, read_cells, test_cells
+    from fastlayers.checks.runner import Job, run_notebooks
+
+    folder = Path(args.notebooks)
+    if not folder.is_dir():
+        raise CommandError(f"no notebook folder {folder}/ here: run this in the course folder "
+                           f"(the one with exercises/ and solutions/) or pass --notebooks DIR", code=EXIT_MISSING)
+    lessons = _lesson_ids(args.lessons)
+    notebooks = find_notebooks(folder, lessons)
+    if not notebooks:
+        have = sorted({p.parent.name[:2] for p in find_notebooks(folder)})
+        wanted = f" for lesson(s) {', '.join(lessons)}" if lessons else ""
+        raise CommandError(f"no graded notebooks{wanted} in {folder}/ (lessons there: {', '.join(have) or 'none'})",
+                           code=EXIT_MISSING)
+    jobs = []
+    solutions = folder.parent / "solutions"
+    for nb in notebooks:
+        job = Job(str(nb), label=nb.parent.name)
+        source = solutions / nb.parent.name / nb.name
+        if source.is_file() and source.resolve() != nb.resolve():
+            # Grade with the original test cells (incl. hidden tests), like nbgrader does: an edited or deleted
+            # test cell can't change the result.
+            try:
+                ref_tests = {c.grade_id: c for c in test_cells(read_cells(source))}
+                present = {c.grade_id for c in read_cells(nb)}
+            except NotebookError:
+                ref_tests, present = {}, set()
+            job.replace = {gid: c.source for gid, c in ref_tests.items() if gid in present}
+            job.expected_tests = {gid: c.points for gid, c in ref_tests.items()}
+        jobs.append(job)
+    print(f"grading {len(jobs)} notebook(s) in {folder}/ ...", flush=True)
+    return run_notebooks(jobs, cell_timeout=args.cell_timeout, json_path=getattr(args, "json", None))
+
+
+def _first_line(check: Any) -> str:
+    if check.passed:
+        return ""
+    if "NotImplementedError" in check.message.split("\n", 2)[0] or "raise NotImplementedError" in check.message:
+        return NOT_DONE
+    lines = [ln for ln in check.message.splitlines() if ln.strip()]
+    return lines[0][:110] if lines else "failed"
+
+
+def run_check(args: argparse.Namespace) -> int:
+    """`fastlayers check`: table of lessons, checks, points and first failure message."""
+    start = time.perf_counter()
+    results = _grade_notebooks(args)
+    rows = [(r.lesson, c.name, f"{c.points:g}/{c.max_points:g}", "PASS" if c.passed else "FAIL", _first_line(c))
+            for r in results for c in r.checks]
+    width = max([len(r[1]) for r in rows] + [5])
+    print(f"{'lesson':<7}{'check':<{width + 2}}{'points':>7}  result")
+    for lesson, name, pts, status, msg in rows:
+        print(f"{lesson:<7}{name:<{width + 2}}{pts:>7}  {status}{'  ' + msg if msg else ''}")
+    for r in results:
+        if r.error and not r.checks:
+            print(f"{r.lesson:<7}{'(notebook)':<{width + 2}}{'':>7}  FAIL  {r.error.splitlines()[0]}")
+    got, total = sum(r.score for r in results), sum(r.max_score for r in results)
+    passed = sum(c.passed for r in results for c in r.checks)
+    count = sum(len(r.checks) for r in results)
+    print(f"total: {got:g}/{total:g} points, {passed} of {count} checks pass ({time.perf_counter() - start:.1f} s)")
+    ok = count > 0 and passed == count and not any(r.error for r in results)
+    if not ok:
+        print("run the notebook in Jupyter to see each failing check's full message, or `pytest <notebook>`")
+    return EXIT_OK if ok else EXIT_PROBLEMS
+
+
+def run_progress(args: argparse.Namespace) -> int:
+    """`fastlayers progress`: points per lesson and overall, optionally as an HTML report."""
+    results = _grade_notebooks(args)
+    got, total = sum(r.score for r in results), sum(r.max_score for r in results)
+    for r in results:
+        print(f"{r.label:<28} {_bar(r.score, r.max_score)} {r.score:>5g}/{r.max_score:g}")
+    print(f"{'overall':<28} {_bar(got, total)} {got:>5g}/{total:g}")
+    if args.html:
+        Path(args.html).write_text(_html_report(results), encoding="utf-8")
+        print(f"report written to {args.html}")
+    return EXIT_OK
+
+
+def _bar(got: float, total: float, width: int = 20) -> str:
+    filled = round(width * got / total) if total else 0
+    return "[" + "#" * filled + "." * (width - filled) + "]"
+
+
+def _html_report(results: list[Any]) -> str:
+    got, total = sum(r.score for r in results), sum(r.max_score for r in results)
+    parts = ["<!doctype html><html><head><meta charset='utf-8'><title>fastlayers progress</title><style>",
+             "body{font-family:sans-serif;max-width:60em;margin:2em auto}td,th{padding:.2em .8em;text-align:left}",
+             ".pass{color:#176b2c}.fail{color:#a01818}pre{white-space:pre-wrap;margin:0;font-size:.85em}",
+             "progress{width:20em}</style></head><body>",
+             f"<h1>fastlayers progress</h1><p>Overall: <b>{got:g}/{total:g}</b> points "
+             f"<progress value='{got:g}' max='{total:g}'></progress></p>"]
+    for r in results:
+        parts.append(f"<h2>{html.escape(r.label)}: {r.score:g}/{r.max_score:g}</h2>"
+                     f"<table><tr><th>check</th><th>points</th><th>result</th></tr>")
+        for c in r.checks:
+            cls, word = ("pass", "PASS") if c.passed else ("fail", "FAIL")
+            detail = "" if c.passed else f"<pre>{html.escape(c.message)}</pre>"
+            parts.append(f"<tr><td>{html.escape(c.name)}</td><td>{c.points:g}/{c.max_points:g}</td>"
+                         f"<td class='{cls}'>{word}{detail}</td></tr>")
+        parts.append("</table>")
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# release / grade (nbgrader)
+# ----------------------------------------------------------------------------------------------------------------
+
+def _course(path: str) -> Path:
+    course = Path(path).resolve()
+    if not (course / "nbgrader_config.py").is_file():
+        raise CommandError(f"{course} has no nbgrader_config.py: run in the course folder or pass --course DIR",
+                           code=EXIT_MISSING)
+    return course
+
+
+def _nbgrader(course: Path, *argv: str) -> subprocess.CompletedProcess:
+    # nbgrader calls `alembic` and starts kernels by name: both live next to this Python.
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
+    proc = subprocess.run([sys.executable, "-m", "nbgrader", *argv], cwd=course, capture_output=True, text=True,
+                          env=env)
+    if proc.returncode != 0:
+        raise CommandError(f"`nbgrader {' '.join(argv)}` failed in {course}:\n{proc.stdout[-1500:]}{proc.stderr[-3000:]}")
+    return proc
+
+
+def _assignments(folder: Path, lessons: list[str] | None) -> list[str]:
+    names = sorted(p.name for p in folder.glob("[0-9][0-9]_*") if p.is_dir())
+    return [n for n in names if lessons is None or n[:2] in lessons]
+
+
+def generate(course: Path, name: str, out: Path) -> Path:
+    """Generate the student version of `solutions/<name>` into `out/<name>` (via a scratch copy of the course)."""
+    with tempfile.TemporaryDirectory(prefix="fastlayers-release-") as tmp:
+        scratch = Path(tmp)
+        shutil.copy(course / "nbgrader_config.py", scratch / "nbgrader_config.py")
+        shutil.copytree(course / "solutions" / name, scratch / "solutions" / name)
+        _nbgrader(scratch, "generate_assignment", name, "--force")
+        target = out / name
+        if target.exists():
+            shutil.rmtree(target)
+        shutil.copytree(scratch / "exercises" / name, target)
+    return target
+
+
+def _solution_sources(path: Path) -> dict[str, str]:
+    from fastlayers.checks.notebook import read_cells
+    return {c.grade_id: c.source for c in read_cells(path) if c.is_solution}
+
+
+def run_release(args: argparse.Namespace) -> int:
+    """`fastlayers release`: regenerate exercises/ from solutions/, refusing to overwrite a learner's work."""
+    from fastlayers.checks.notebook import NotebookError
+    course = _course(args.course)
+    names = _assignments(course / "solutions", _lesson_ids(args.lessons))
+    if not names:
+        raise CommandError(f"no exercises to release in {course / 'solutions'}", code=EXIT_MISSING)
+    refused = []
+    with tempfile.TemporaryDirectory(prefix="fastlayers-new-") as tmp:
+        for name in names:
+            fresh = generate(course, name, Path(tmp))
+            target = course / "exercises" / name
+            edited = []
+            for nb in sorted(fresh.glob("*.ipynb")):
+                old = target / nb.name
+                if not old.exists():
+                    continue
+                try:
+                    changed = _solution_sources(old) != _solution_sources(nb)
+                except NotebookError:
+                    changed = True  # unreadable: may still hold work worth keeping
+                if changed:
+                    edited.append(old)
+            if edited and not args.force:
+                refused.append(name)
+                print(f"{name}: NOT released: {', '.join(str(e) for e in edited)} holds your own code; "
+                      f"pass --force to replace it (a .bak copy is kept)")
+                continue
+            for old in edited:
+                backup = old.with_suffix(f".ipynb.bak-{time.strftime('%Y%m%d-%H%M%S')}")
+                shutil.copy(old, backup)
+                print(f"{name}: kept your edited notebook as {backup}")
+            target.mkdir(parents=True, exist_ok=True)
+            for item in fresh.iterdir():
+                dest = target / item.name
+                if item.is_dir():
+                    shutil.copytree(item, dest, dirs_exist_ok=True)
+                else:
+                    shutil.copy(item, dest)
+            print(f"{name}: released to {target}")
+    return EXIT_PROBLEMS if refused else EXIT_OK
+
+
+def run_grade(args: argparse.Namespace) -> int:
+    """`fastlayers grade`: nbgrader autograde + generate_feedback for every submission, export a CSV, summarise."""
+    course = _course(args.course)
+    submitted = course / "submitted"
+    lessons = _lesson_ids(args.lessons)
+    names = sorted({a for student in submitted.glob("*") if student.is_dir()
+                    for a in _assignments(student, lessons)}) if submitted.is_dir() else []
+    if not names:
+        raise CommandError(f"no submissions in {submitted}/ (expected submitted/<student>/NN_topic/NN_topic.ipynb)",
+                           code=EXIT_MISSING)
+    with tempfile.TemporaryDirectory(prefix="fastlayers-grade-") as tmp:
+        for name in names:
+            # generate_assignment records the test cells in the gradebook; autograde restores them from there.
+            _nbgrader(course, "generate_assignment", name, "--force", f"--CourseDirectory.release_directory={tmp}")
+            print(f"{name}: autograding ...", flush=True)
+            _nbgrader(course, "autograde", name, "--force")
+            _nbgrader(course, "generate_feedback", name, "--force")
+    csv_path = course / args.csv
+    _nbgrader(course, "export", f"--to={csv_path}")
+    rows = list(csv.DictReader(csv_path.open()))
+    print(f"{'student':<20}{'assignment':<28}{'score':>8}{'max':>6}")
+    for row in rows:
+        if row["assignment"] in names:
+            print(f"{row['student_id']:<20}{row['assignment']:<28}{float(row['score']):>8g}"
+                  f"{float(row['max_score']):>6g}")
+    print(f"grades written to {csv_path}; feedback in {course / 'feedback'}/")
+    return EXIT_OK
