@@ -1,0 +1,151 @@
+"""Callbacks: the events of the training loop, cancel exceptions, and the two default callbacks."""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import numpy as np
+import torch
+
+__all__ = ["EVENTS", "Callback", "CancelBatchException", "CancelTrainException", "CancelValidException",
+           "CancelEpochException", "CancelStepException", "CancelBackwardException", "CancelFitException",
+           "TrainEvalCallback", "CastToTensor"]
+
+# Every event, in the order it can fire during one fit.
+EVENTS = ("after_create before_fit before_epoch before_train before_batch after_pred after_loss "
+          "before_backward after_cancel_backward after_backward before_step after_cancel_step after_step "
+          "after_cancel_batch after_batch after_cancel_train after_train before_validate after_cancel_validate "
+          "after_validate after_cancel_epoch after_epoch after_cancel_fit after_fit").split()
+
+
+class CancelBatchException(Exception):
+    """Raise in a callback to skip the rest of this batch."""
+
+
+class CancelTrainException(Exception):
+    """Raise in a callback to skip the rest of this training phase."""
+
+
+class CancelValidException(Exception):
+    """Raise in a callback to skip the rest of this validation phase."""
+
+
+class CancelEpochException(Exception):
+    """Raise in a callback to skip the rest of this epoch."""
+
+
+class CancelStepException(Exception):
+    """Raise in a callback to skip this optimizer step."""
+
+
+class CancelBackwardException(Exception):
+    """Raise in a callback to skip this backward pass."""
+
+
+class CancelFitException(Exception):
+    """Raise in a callback to stop training."""
+
+
+_INNER_LOOP = frozenset("before_batch after_pred after_loss before_backward after_cancel_backward after_backward "
+                       "before_step after_cancel_step after_step after_cancel_batch after_batch".split())
+
+_CANCELS = (CancelBatchException, CancelTrainException, CancelValidException, CancelEpochException,
+            CancelStepException, CancelBackwardException, CancelFitException)
+
+
+def _snake(name: str) -> str:
+    """`TrainEvalCallback` -> `train_eval`: the attribute name a callback gets on its Learner."""
+    name = re.sub(r"Callback$", "", name) or name
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
+
+
+class Callback:
+    """Base class: define methods named after events; read (and through `self.learn`, replace) the Learner's state."""
+    order: int = 0
+    run_train: bool = True   # False: skip events while the learner is training
+    run_valid: bool = True   # False: skip events while the learner is validating
+    learn: Any = None
+
+    @property
+    def name(self) -> str:
+        return _snake(type(self).__name__)
+
+    def __getattr__(self, attr: str) -> Any:
+        # Reading `self.model`, `self.loss`, `self.xb`... goes to the Learner, so callbacks read like the loop.
+        if attr.startswith("__") or attr == "learn":
+            raise AttributeError(attr)
+        learn = self.__dict__.get("learn", type(self).learn)
+        if learn is not None and hasattr(learn, attr):
+            return getattr(learn, attr)
+        raise AttributeError(f"{type(self).__name__} has no attribute {attr!r}")
+
+    def __call__(self, event: str) -> None:
+        """Run the method for `event` if this callback has one, naming the callback and event in any error."""
+        method = getattr(type(self), event, None)
+        if method is None:
+            return
+        if event in _INNER_LOOP:   # run_train/run_valid filter only the per-batch events
+            training = getattr(self.learn, "training", False)
+            if (training and not self.run_train) or (not training and not self.run_valid):
+                return
+        try:
+            method(self)
+        except _CANCELS:
+            raise
+        except Exception as e:
+            _name_in_error(e, f"{type(self).__name__}.{event}")
+            raise
+
+    def __repr__(self) -> str:
+        return type(self).__name__
+
+
+def _name_in_error(e: BaseException, where: str) -> None:
+    """Prefix the exception's message with where it happened (keeping its type and traceback)."""
+    prefix = f"in callback {where}: "
+    if e.args and isinstance(e.args[0], str):
+        if not e.args[0].startswith("in callback "):
+            e.args = (prefix + e.args[0], *e.args[1:])
+    else:
+        e.args = (prefix + " ".join(map(repr, e.args)), *e.args[1:]) if e.args else (prefix.rstrip(": "),)
+
+
+class TrainEvalCallback(Callback):
+    """Puts the model in train/eval mode and counts progress (`pct_train`, `train_iter`, `epoch`)."""
+    order = -10
+
+    def before_fit(self) -> None:
+        self.learn.epoch, self.learn.pct_train, self.learn.train_iter = 0, 0.0, 0
+
+    def after_batch(self) -> None:
+        if not self.learn.training:
+            return
+        # Schedules read pct_train in before_batch, so the last batch sees 1 - 1/(n_iter*n_epoch), never 1.
+        self.learn.pct_train += 1.0 / (self.learn.n_iter * self.learn.n_epoch)
+        self.learn.train_iter += 1
+
+    def before_train(self) -> None:
+        self.learn.pct_train = self.learn.epoch / self.learn.n_epoch
+        self.learn.model.train()
+        self.learn.training = True
+
+    def before_validate(self) -> None:
+        self.learn.model.eval()
+        self.learn.training = False
+
+
+class CastToTensor(Callback):
+    """Turns numpy arrays into tensors and semantic tensor subclasses into plain tensors (faster torch ops)."""
+    order = 9
+
+    def before_batch(self) -> None:
+        self.learn.xb = tuple(_plain(x) for x in self.learn.xb)
+        self.learn.yb = tuple(_plain(y) for y in self.learn.yb)
+
+
+def _plain(x: Any) -> Any:
+    if isinstance(x, np.ndarray):
+        return torch.as_tensor(x)
+    if isinstance(x, torch.Tensor) and type(x) is not torch.Tensor:
+        return x.as_subclass(torch.Tensor)
+    return x

@@ -1,0 +1,64 @@
+"""Export a Learner for inference (model + data pipelines, never the data) and load it back."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+
+__all__ = ["export", "load_learner"]
+
+
+class _InferenceData:
+    """What inference needs from DataLoaders when they cannot empty themselves: vocab, n_inp, loss, device."""
+
+    def __init__(self, dls: Any) -> None:
+        self.vocab = getattr(dls, "vocab", None)
+        self.n_inp = getattr(dls, "n_inp", None)
+        self.loss_func = getattr(dls, "loss_func", None)
+        self.c = getattr(dls, "c", None)
+        self.train = self.valid = None
+        self.loaders = []
+        self.device = None
+
+
+def _empty_dls(dls: Any) -> Any:
+    if hasattr(dls, "new_empty"):
+        return dls.new_empty()      # keeps the pipelines, drops the items
+    return _InferenceData(dls)
+
+
+def export(learn: Any, fname: str | Path = "export.pkl") -> Path:
+    """Pickle model, loss, optimizer factory and the data pipelines (not the data) to `learn.path / fname`."""
+    from .learner import atomic_save
+    path = Path(fname)
+    path = path if path.is_absolute() else learn.path / path
+    state = {"model": learn.model, "loss_func": learn.loss_func, "opt_func": learn.opt_func,
+             "splitter": learn.splitter, "lr": learn.lr, "wd": learn.wd, "moms": learn.moms,
+             "dls": _empty_dls(learn.dls)}
+    try:
+        atomic_save(state, path)
+    except (AttributeError, TypeError) as e:   # pickle fails on lambdas and local functions
+        raise TypeError(f"cannot export this learner: {e}. Lambdas and functions defined inside other "
+                        f"functions cannot be pickled; use module-level functions") from e
+    return path
+
+
+def load_learner(fname: str | Path, cpu: bool = True) -> Any:
+    """Load a learner saved by `export`.
+
+    WARNING: this unpickles the file, which can run arbitrary code: only load files you trust.
+    """
+    from .learner import Learner
+    state = torch.load(fname, map_location="cpu" if cpu else None, weights_only=False)
+    if not isinstance(state, dict) or "model" not in state:
+        raise ValueError(f"{fname} was not written by Learner.export")
+    dls = state["dls"]
+    if cpu and isinstance(dls, _InferenceData):
+        dls.device = torch.device("cpu")
+    elif cpu and hasattr(dls, "cpu"):
+        dls = dls.cpu() or dls
+    learn = Learner(dls, state["model"], loss_func=state["loss_func"], opt_func=state["opt_func"],
+                    lr=state["lr"], splitter=state["splitter"], wd=state["wd"], moms=state["moms"])
+    learn.model.eval()
+    return learn

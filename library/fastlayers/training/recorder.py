@@ -1,0 +1,137 @@
+"""Recorder: keeps the losses, metrics and hyper-parameters of a fit, and plots them."""
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from .callback import Callback
+from .metrics import AvgLoss, AvgMetric, AvgSmoothLoss, Metric, find_bs
+
+__all__ = ["Recorder", "as_metric"]
+
+
+def as_metric(m: Any) -> Metric:
+    """A Metric as is; a plain function `f(pred, targ)` becomes its batch-size-weighted average."""
+    if isinstance(m, Metric):
+        return m
+    if callable(m):
+        return AvgMetric(m)
+    raise TypeError(f"metrics must be Metric objects or functions f(pred, targ), got {type(m).__name__}")
+
+
+class Recorder(Callback):
+    """Records smoothed train loss and lrs per batch; train loss, valid loss and metrics per epoch."""
+    order = 50
+
+    def __init__(self, train_metrics: bool = False, beta: float = 0.98) -> None:
+        self.train_metrics = train_metrics
+        self.smooth_loss = AvgSmoothLoss(beta)
+        self.loss = AvgLoss()
+        self.lrs, self._losses, self.iters, self.values, self.hps, self.log = [], [], [], [], {}, []
+        self._valid_cancelled = False
+
+    @property
+    def metrics(self) -> list[Metric]:
+        return self.learn.metrics
+
+    @property
+    def metric_names(self) -> list[str]:
+        valid = ["valid_loss"] + [m.name for m in self.metrics]
+        train = ["train_loss"] + ([f"train_{m.name}" for m in self.metrics] if self.train_metrics else [])
+        return ["epoch"] + train + valid + ["time"]
+
+    @property
+    def losses(self) -> list[float]:
+        """Smoothed training loss after every training batch of the last fit."""
+        return [float(x) for x in self._losses]
+
+    def before_fit(self) -> None:
+        self.lrs, self._losses, self.iters, self.values, self.log = [], [], [], [], []
+        self.smooth_loss.reset()
+
+    def before_epoch(self) -> None:
+        self.start_epoch = time.time()
+        self.log = [self.learn.epoch]
+
+    def before_train(self) -> None:
+        self._reset_all(self.train_metrics)
+
+    def before_validate(self) -> None:
+        self._reset_all(True)
+
+    def _reset_all(self, with_metrics: bool) -> None:
+        self.loss.reset()
+        for m in self.metrics:
+            m.reset()
+
+    def after_batch(self) -> None:
+        if len(self.learn.yb) == 0:
+            return
+        if self.learn.training:
+            self.smooth_loss.accumulate(self.learn)
+            self._losses.append(self.smooth_loss.value)
+            self.lrs.append(self.learn.opt.hypers[-1]["lr"])
+            self.learn.smooth_loss = self.smooth_loss.value
+            if not self.train_metrics:
+                return
+        self.loss.accumulate(self.learn)
+        for m in self.metrics:
+            try:
+                m.accumulate(self.learn)
+            except Exception as e:
+                e.args = (f"metric {m.name!r} failed: {e.args[0] if e.args else ''}", *e.args[1:])
+                raise
+
+    def after_train(self) -> None:
+        self.log.append(float(self.smooth_loss.value) if self.smooth_loss.count else None)
+        if self.train_metrics:
+            self.log += [m.value for m in self.metrics]
+
+    def after_validate(self) -> None:
+        # An empty or cancelled validation pass reports None ("missing") rather than a made-up number.
+        if self._valid_cancelled or self.loss.count == 0:
+            self.log += [None] * (1 + len(self.metrics))
+        else:
+            self.log += [self.loss.value] + [_safe_value(m) for m in self.metrics]
+        self._valid_cancelled = False
+
+    def after_cancel_validate(self) -> None:
+        self._valid_cancelled = True
+
+    def after_epoch(self) -> None:
+        while len(self.log) < len(self.metric_names) - 1:     # validation did not run at all
+            self.log.append(None)
+        self.log.append(round(time.time() - self.start_epoch, 3))
+        self.values.append(self.log[1:-1])
+        self.iters.append(len(self._losses))
+
+    def plot_loss(self, skip_start: int = 5, with_valid: bool = True) -> Any:
+        """Plot the smoothed train loss per batch and the valid loss per epoch."""
+        import matplotlib.pyplot as plt
+        fig, ax = plt.subplots()
+        ax.plot(range(skip_start, len(self._losses)), self.losses[skip_start:], label="train")
+        if with_valid and self.values:
+            i = 1 + (len(self.metrics) if self.train_metrics else 0)
+            pts = [(it, v[i]) for it, v in zip(self.iters, self.values) if v[i] is not None]
+            if pts:
+                ax.plot(*zip(*pts), label="valid")
+        ax.set_xlabel("batch")
+        ax.set_ylabel("loss")
+        ax.legend()
+        return ax
+
+    def plot_sched(self, keys: list[str] | None = None) -> Any:
+        """Plot the scheduled hyper-parameters (the lr by default) against the batch number."""
+        import matplotlib.pyplot as plt
+        series = {"lr": self.lrs, **self.hps}
+        keys = keys or list(series)
+        fig, axs = plt.subplots(1, len(keys), figsize=(5 * len(keys), 3), squeeze=False)
+        for ax, k in zip(axs[0], keys):
+            ax.plot(series[k])
+            ax.set_title(k)
+        return axs
+
+
+def _safe_value(m: Metric) -> Any:
+    v = m.value
+    return float(v) if hasattr(v, "item") and getattr(v, "numel", lambda: 1)() == 1 else v
