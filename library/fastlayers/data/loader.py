@@ -180,10 +180,17 @@ class DataLoader:
     def __iter__(self) -> Iterator:
         if self._uses_fast_path():
             batches = self._fast_batches()
-        elif self.num_workers == 0:
+            if self._plain_after_batch():
+                return batches  # nothing left to do per batch: hand out the slices directly
+            return map(self.after_batch, batches)
+        if self.num_workers == 0:
             batches = (self.do_batch([self.do_item(int(i)) for i in idxs]) for idxs in self.batch_idxs())
         else:
             batches = self._worker_batches()
+        return self._finish(batches)
+
+    def _finish(self, batches: Iterator) -> Iterator:
+        """Pin, move to the device, then run after_batch."""
         device, pin = self.device, self.pin_memory and torch.cuda.is_available()
         for b in batches:
             if pin:
@@ -192,18 +199,38 @@ class DataLoader:
                 b = to_device(b, device, non_blocking=pin)
             yield self.after_batch(b)
 
+    def _plain_after_batch(self) -> bool:
+        return type(self).after_batch is DataLoader.after_batch and "after_batch" not in self.__dict__
+
+    # In-memory tensors smaller than this are copied to the device once, instead of one batch at a time.
+    max_cached_bytes: int = 2**30
+
+    def _columns_on_device(self) -> tuple[torch.Tensor, ...]:
+        cols, device = self.tensors, self.device
+        if device is None or all(t.device == device for t in cols):
+            return cols
+        if sum(t.numel() * t.element_size() for t in cols) > self.max_cached_bytes:
+            return cols
+        key = (device.type, device.index)
+        if getattr(self, "_cache_key", None) != key:
+            self._cached_cols, self._cache_key = tuple(t.to(device) for t in cols), key
+        return self._cached_cols
+
     def _fast_batches(self) -> Iterator[tuple]:
         """Batches by slicing (in order) or gathering (shuffled) the in-memory tensors: no per-item Python work."""
-        cols, bs = self.tensors, self.bs
+        cols, bs = self._columns_on_device(), self.bs
+        move = self.device is not None and any(t.device != self.device for t in cols)  # only for huge datasets
         stop = (self.n // bs) * bs if self.drop_last else self.n
         if not self.shuffle:
             for s in range(0, stop, bs):
-                yield tuple(t[s: s + bs] for t in cols)
+                b = tuple([t[s: s + bs] for t in cols])
+                yield to_device(b, self.device) if move else b
         else:
-            perm = self.shuffle_fn(range(self.n))
+            perm = self.shuffle_fn(range(self.n)).to(cols[0].device)
             for s in range(0, stop, bs):
                 idx = perm[s: s + bs]
-                yield tuple(t[idx] for t in cols)
+                b = tuple([t[idx] for t in cols])
+                yield to_device(b, self.device) if move else b
 
     def _worker_batches(self) -> Iterator:
         """Reuse torch's worker processes: they build items and collate; we keep sampling in this process."""
