@@ -4,6 +4,7 @@ from __future__ import annotations
 import collections
 import hashlib
 import io
+import os
 import tarfile
 import threading
 import time
@@ -17,6 +18,8 @@ import yaml
 
 from fastlayers.data import external
 
+# The mirror configured for the whole run (CI sets it); read before the fixtures below clear it for each test.
+OUTER_MIRROR = os.environ.get("FASTLAYERS_DATA_MIRROR", "").strip()
 
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
