@@ -139,8 +139,11 @@ class CastToTensor(Callback):
     order = 9
 
     def before_batch(self) -> None:
-        self.learn.xb = tuple(_plain(x) for x in self.learn.xb)
-        self.learn.yb = tuple(_plain(y) for y in self.learn.yb)
+        for x in self.learn.xb + self.learn.yb:
+            if type(x) is not torch.Tensor:   # only rebuild the batch when something needs casting
+                self.learn.xb = tuple(_plain(x) for x in self.learn.xb)
+                self.learn.yb = tuple(_plain(y) for y in self.learn.yb)
+                return
 
 
 def _plain(x: Any) -> Any:

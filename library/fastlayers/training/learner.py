@@ -269,13 +269,15 @@ class Learner:
             self.one_batch(i, b)
 
     def one_batch(self, i: int, b: Any) -> None:
-        self.iter = i
+        self.iter, self.pred, self.loss = i, None, None   # a cancelled batch must not look like the previous one
         self._split(self._to_device(b))
         self._with_events(self._do_one_batch, "batch", CancelBatchException)
 
     def _to_device(self, b: Any) -> tuple:
         b = tuple(b) if isinstance(b, (list, tuple)) else (b,)
-        if any(isinstance(x, torch.Tensor) and x.device != self.device for x in b):
+        x0 = b[0] if b else None
+        if not (isinstance(x0, torch.Tensor) and x0.device == self.device) or \
+                any(isinstance(x, torch.Tensor) and x.device != self.device for x in b[1:]):
             b = tuple(x.to(self.device) if isinstance(x, torch.Tensor) else x for x in b)
         return b
 

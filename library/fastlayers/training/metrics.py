@@ -85,15 +85,15 @@ class AvgSmoothLoss(Metric):
         self.reset()
 
     def reset(self) -> None:
-        self.count, self.val = 0, torch.tensor(0.0)
+        self.count, self.val = 0, 0.0
 
     def accumulate(self, learn: Any) -> None:
+        # Plain floats: a few Python operations per batch cost far less than tensor ops on a tiny scalar.
         self.count += 1
-        loss = learn.loss.detach().float()
-        self.val = torch.lerp(loss, self.val.to(loss.device), self.beta)
+        self.val = self.beta * self.val + (1 - self.beta) * float(learn.loss)
 
     @property
-    def value(self) -> torch.Tensor:
+    def value(self) -> float:
         return self.val / (1 - self.beta ** self.count) if self.count else self.val
 
     @property

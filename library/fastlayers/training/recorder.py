@@ -65,7 +65,7 @@ class Recorder(Callback):
             m.reset()
 
     def after_batch(self) -> None:
-        if len(self.learn.yb) == 0:
+        if len(self.learn.yb) == 0 or self.learn.loss is None:   # no targets, or cancelled before the loss
             return
         if self.learn.training:
             self.smooth_loss.accumulate(self.learn)
