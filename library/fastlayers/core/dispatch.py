@@ -88,9 +88,9 @@ class TypeDispatch:
                 ds = [d for d in (_distance(cls, t) for t in options) if d is not None]
                 if not ds:
                     break
-                score.append(min(ds))
+                score.append((min(ds), len(options)))  # on a tie, a single type beats a tuple of types
             else:
-                score += [0] * (self.n_args - len(key))
+                score += [(0, 1)] * (self.n_args - len(key))
                 if best_score is None or score < best_score:  # earlier argument decides first
                     best, best_score = f, score
         self._cache[key] = best
@@ -101,6 +101,8 @@ class TypeDispatch:
         return [", ".join("|".join(t.__name__ for t in opts) for opts in types) for types, _ in self.entries]
 
     def __call__(self, *args, **kwargs):
+        if self.is_method and len(args) == 1 and callable(args[0]) and not kwargs:
+            return self.add(args[0])  # `MyTransform.encodes(f)`: register a method after the class was made
         f = self.lookup(*(type(a) for a in args[: self.n_args]))
         if f is None:
             got = ", ".join(type(a).__name__ for a in args[: self.n_args])

@@ -139,7 +139,7 @@ def retain_type(new, old, typ: type | None = None):
         typ = type(old)
     if isinstance(new, typ) or not isinstance(new, torch.Tensor) or not issubclass(typ, torch.Tensor):
         return new
-    if isinstance(old, typ) or issubclass(typ, type(new)):  # only ever specialise, never swap one meaning for another
+    if issubclass(typ, type(new)):  # only ever specialise a more general tensor, never swap one meaning for another
         res = new.as_subclass(typ)
         if isinstance(old, TensorBase) and old.__dict__:
             res.__dict__.update(old.__dict__)
