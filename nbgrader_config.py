@@ -14,3 +14,12 @@ c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "model
 c.ExecutePreprocessor.timeout = 300
 
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+
+# Feedback goes back to learners: strip `### BEGIN HIDDEN TESTS` blocks from it (nbgrader's default keeps them),
+# and replace failed test cells' tracebacks (which quote the test code) with the check's own message.
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.GetGrades",
+    "nbgrader.preprocessors.ClearHiddenTests",
+    "fastlayers.checks.feedback.HideTestCode",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+]

@@ -186,12 +186,12 @@ def _course(path: str) -> Path:
     return course
 
 
-def _nbgrader(course: Path, *argv: str) -> subprocess.CompletedProcess:
+def _nbgrader(course: Path, *argv: str, check: bool = True) -> subprocess.CompletedProcess:
     # nbgrader calls `alembic` and starts kernels by name: both live next to this Python.
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
     proc = subprocess.run([sys.executable, "-m", "nbgrader", *argv], cwd=course, capture_output=True, text=True,
                           env=env)
-    if proc.returncode != 0:
+    if check and proc.returncode != 0:
         raise CommandError(f"`nbgrader {' '.join(argv)}` failed in {course}:\n{proc.stdout[-1500:]}{proc.stderr[-3000:]}")
     return proc
 
@@ -273,20 +273,62 @@ def run_grade(args: argparse.Namespace) -> int:
     if not names:
         raise CommandError(f"no submissions in {submitted}/ (expected submitted/<student>/NN_topic/NN_topic.ipynb)",
                            code=EXIT_MISSING)
+    not_graded: dict[tuple[str, str], str] = {}
     with tempfile.TemporaryDirectory(prefix="fastlayers-grade-") as tmp:
         for name in names:
             # generate_assignment records the test cells in the gradebook; autograde restores them from there.
             _nbgrader(course, "generate_assignment", name, "--force", f"--CourseDirectory.release_directory={tmp}")
             print(f"{name}: autograding ...", flush=True)
-            _nbgrader(course, "autograde", name, "--force")
-            _nbgrader(course, "generate_feedback", name, "--force")
+            proc = _nbgrader(course, "autograde", name, "--force", check=False)
+            log = proc.stdout + proc.stderr
+            for student in re.findall(rf"error processing assignment '{re.escape(name)}' for student '([^']+)'", log):
+                not_graded[(name, student)] = "nbgrader could not grade it (unreadable notebook or the kernel died)"
+            if proc.returncode != 0 and not not_graded:
+                raise CommandError(f"`nbgrader autograde {name}` failed:\n{log[-3000:]}")
+            _nbgrader(course, "generate_feedback", name, "--force", check=False)
     csv_path = course / args.csv
     _nbgrader(course, "export", f"--to={csv_path}")
     rows = list(csv.DictReader(csv_path.open()))
-    print(f"{'student':<20}{'assignment':<28}{'score':>8}{'max':>6}")
+    _regrade(course, rows, not_graded)
+    with csv_path.open("w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0].keys()) if rows else ["assignment"])
+        writer.writeheader()
+        writer.writerows(rows)
+    print(f"{'student':<20}{'assignment':<28}{'score':>8}{'max':>6}  note")
     for row in rows:
         if row["assignment"] in names:
             print(f"{row['student_id']:<20}{row['assignment']:<28}{float(row['score']):>8g}"
-                  f"{float(row['max_score']):>6g}")
+                  f"{float(row['max_score']):>6g}  {row.get('note', '')}")
     print(f"grades written to {csv_path}; feedback in {course / 'feedback'}/")
     return EXIT_OK
+
+
+def _regrade(course: Path, rows: list[dict[str, str]], not_graded: dict[tuple[str, str], str]) -> None:
+    """Score the submissions nbgrader gave up on with the process-isolated runner (original test cells).
+
+    nbgrader drops a whole submission when its kernel dies (e.g. `os._exit` in student code), losing the points
+    of the checks that passed before; the runner keeps them. An unreadable notebook scores 0 with a note.
+    """
+    from fastlayers.checks.notebook import NotebookError, read_cells, test_cells
+    from fastlayers.checks.runner import Job, run_notebooks
+
+    for row in rows:
+        row.setdefault("note", "")
+    for (name, student), why in sorted(not_graded.items()):
+        source = course / "solutions" / name / f"{name}.ipynb"
+        ref = {c.grade_id: c for c in test_cells(read_cells(source))}
+        submitted = course / "submitted" / student / name / f"{name}.ipynb"
+        try:
+            present = {c.grade_id for c in read_cells(submitted)}
+        except NotebookError:
+            present = set()
+        job = Job(str(submitted), replace={g: c.source for g, c in ref.items() if g in present},
+                  expected_tests={g: c.points for g, c in ref.items()})
+        result = run_notebooks([job])[0]
+        row = next((r for r in rows if r["assignment"] == name and r["student_id"] == student), None)
+        if row is None:
+            row = {k: "" for k in (rows[0] if rows else {"assignment": ""})}
+            row.update(assignment=name, student_id=student)
+            rows.append(row)
+        row.update(raw_score=f"{result.score:g}", score=f"{result.score:g}", max_score=f"{result.max_score:g}",
+                   note=f"{why}; scored by the fastlayers runner")
