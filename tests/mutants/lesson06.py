@@ -71,3 +71,92 @@ def one_cycle_scheds(lr_max, div=25., div_final=1e5, pct_start=0.25, moms=(0.95,
     return {'lr': two_phase(lr_max / div, lr_max, lr_max / div_final), 'mom': two_phase(*moms)}
 '''),
 ]
+
+MUTANTS += [
+    Mutant("ParamScheduler: position within the epoch (iter/n_iter)", "param_scheduler_solution", '''
+class ParamScheduler(Callback):
+    order = 60
+    def __init__(self, scheds):
+        self.scheds = scheds
+    def before_batch(self):
+        if not self.learn.training:
+            return
+        for name, sched in self.scheds.items():
+            self.learn.opt.set_hyper(name, sched(self.learn.iter / self.learn.n_iter))
+'''),
+    Mutant("ParamScheduler: position measured in epochs", "param_scheduler_solution", '''
+class ParamScheduler(Callback):
+    order = 60
+    def __init__(self, scheds):
+        self.scheds = scheds
+    def before_batch(self):
+        if not self.learn.training:
+            return
+        for name, sched in self.scheds.items():
+            self.learn.opt.set_hyper(name, sched(self.learn.epoch / self.learn.n_epoch))
+'''),
+    Mutant("ParamScheduler: sets the values after the batch", "param_scheduler_solution", '''
+class ParamScheduler(Callback):
+    order = 60
+    def __init__(self, scheds):
+        self.scheds = scheds
+    def after_batch(self):
+        if not self.learn.training:
+            return
+        for name, sched in self.scheds.items():
+            self.learn.opt.set_hyper(name, sched(self.learn.pct_train))
+'''),
+    Mutant("ParamScheduler: also runs during validation", "param_scheduler_solution", '''
+class ParamScheduler(Callback):
+    order = 60
+    def __init__(self, scheds):
+        self.scheds = scheds
+    def before_batch(self):
+        for name, sched in self.scheds.items():
+            self.learn.opt.set_hyper(name, sched(self.learn.pct_train))
+'''),
+    Mutant("ParamScheduler: only schedules the lr", "param_scheduler_solution", '''
+class ParamScheduler(Callback):
+    order = 60
+    def __init__(self, scheds):
+        self.scheds = scheds
+    def before_batch(self):
+        if not self.learn.training:
+            return
+        for name, sched in self.scheds.items():
+            self.learn.opt.set_hyper('lr', sched(self.learn.pct_train))
+'''),
+]
+
+_VALLEY = '''
+def valley(lrs, losses, num_it):
+    n = len(losses)
+    run = [1] * n
+    for i in range(1, n):
+        for j in RANGE:
+            if losses[j] > losses[i]:
+                run[i] = max(run[i], run[j] + 1)
+    end = max(range(n), key=lambda i: (run[i], -i))
+    start = END_TO_START
+    length = end - start
+    idx = INDEX
+    return float(lrs[idx]), (float(lrs[idx]), float(losses[idx]))
+'''
+
+
+def _valley(rng="range(i)", start="end - run[end]", index="start + int(length / 3) + int(length / 3 / 2)"):
+    return _VALLEY.replace("RANGE", rng).replace("END_TO_START", start).replace("INDEX", index)
+
+
+MUTANTS += [
+    Mutant("valley: only neighbouring points count (contiguous runs)", "valley_solution", _valley(rng="[i - 1]")),
+    Mutant("valley: start off by one", "valley_solution", _valley(start="end - run[end] + 1")),
+    Mutant("valley: the middle of the stretch", "valley_solution", _valley(index="start + length // 2")),
+    Mutant("valley: lr at the lowest loss", "valley_solution", '''
+def valley(lrs, losses, num_it):
+    idx = int(losses.argmin())
+    return float(lrs[idx]), (float(lrs[idx]), float(losses[idx]))
+'''),
+    Mutant("valley: the last point with the longest run", "valley_solution", _valley().replace(
+        "key=lambda i: (run[i], -i)", "key=lambda i: (run[i], i)")),
+]

@@ -44,7 +44,7 @@ def sched_cos(student: Callable) -> None:
     ref = _ref()
     cases = _sched_cases(seed=6, n=40)
     got = _values(student, cases)
-    expected = [ref.sched_cos(*c) for c in cases]
+    expected = [float(ref.sched_cos(*c)) for c in cases]
     hint = "sched_cos(start, end, pos) = start + (1 + cos(pi*(1-pos))) * (end-start) / 2"
     if _matches(ref.sched_lin, cases, got):
         hint = "This is a straight line (sched_lin): the cosine schedule changes slowly near both ends and fast in the middle."
@@ -91,7 +91,7 @@ def combine_scheds(student: Callable) -> None:
         positions += [rng.random() for _ in range(10)]
         for pos in positions:
             got = call(combined, pos)
-            exp = expected_fn(pos)
+            exp = float(expected_fn(pos))  # the reference may return a numpy scalar
             called = f"combine_scheds({pcts!r}, {ends!r} as linear schedules)({pos!r})"
             expect_close(got, exp, rtol=RTOL, atol=1e-7, called=called, hint=_combine_hint(pos, pcts, ends, got))
 
@@ -154,7 +154,7 @@ def one_cycle_scheds(student: Callable) -> None:
                     rng.random(), rng.random()]:
             for key in ("lr", "mom"):
                 value = call(got[key], pos)
-                expect_close(value, exp[key](pos), rtol=1e-5, atol=1e-12,
+                expect_close(value, float(exp[key](pos)), rtol=1e-5, atol=1e-12,
                              called=f"{describe_call(student, **args)}[{key!r}]({pos:g})",
                              hint=_one_cycle_hint(key, pos, value, args["lr_max"], **{k: v for k, v in args.items()
                                                                                      if k != "lr_max"}))
@@ -178,3 +178,163 @@ def _one_cycle_hint(key: str, pos: float, value: Any, lr_max: float, div: float 
         return f"The lr starts at lr_max/div = {lr_max / div:g}."
     return (f"The lr rises (cosine) from lr_max/div to lr_max over the first pct_start={pct_start} of training, "
             "then falls (cosine) to lr_max/div_final; use ref.sched_cos for both halves.")
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# 4. ParamScheduler
+# ----------------------------------------------------------------------------------------------------------------
+
+def _tiny_learner(seed: int = 0):
+    """A small regression learner on in-memory data: 5 training and 2 validation batches, no progress bar."""
+    import torch
+    from torch import nn
+    from torch.utils.data import DataLoader, TensorDataset
+    ref = _ref()
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(56, 3, generator=g)
+    y = x @ torch.tensor([[1.0], [-2.0], [0.5]]) + 0.1 * torch.randn(56, 1, generator=g)
+    train = DataLoader(TensorDataset(x[:40], y[:40]), batch_size=8)
+    valid = DataLoader(TensorDataset(x[40:], y[40:]), batch_size=8)
+    torch.manual_seed(seed)
+    return ref.Learner((train, valid), nn.Linear(3, 1), loss_func=nn.MSELoss(), progress=False)
+
+
+def _hyper_log():
+    """A callback recording the optimizer's lr and mom when each step is taken and after each validation."""
+    ref = _ref()
+
+    class HyperLog(ref.Callback):
+        order = 99  # after every other callback has had its say
+
+        def before_fit(self):
+            self.steps, self.valids = [], []
+
+        def before_step(self):
+            h = self.learn.opt.hypers[-1]
+            self.steps.append((round(self.learn.epoch), self.learn.iter, h["lr"], h["mom"]))
+
+        def after_validate(self):
+            h = self.learn.opt.hypers[-1]
+            self.valids.append((self.learn.epoch, h["lr"], h["mom"]))
+    return HyperLog()
+
+
+def _run_scheduler(cb, n_epoch: int) -> Any:
+    learn = _tiny_learner()
+    log = _hyper_log()
+    learn.fit(n_epoch, cbs=[cb, log])
+    return log
+
+
+@check(points=3, timeout=30)
+def param_scheduler(ParamScheduler: type) -> None:
+    """Your `ParamScheduler` sets every scheduled hyper-parameter from pct_train before each training batch."""
+    ref = _ref()
+    scheds = {"lr": partial(ref.sched_lin, 1e-2, 1e-4), "mom": partial(ref.sched_cos, 0.95, 0.8)}
+    for n_epoch in (1, 3):
+        cb = call(ParamScheduler, dict(scheds))
+        got = _run_scheduler(cb, n_epoch)
+        exp = _run_scheduler(ref.ParamScheduler(dict(scheds)), n_epoch)
+        called = f"learn.fit({n_epoch}, cbs=ParamScheduler({{'lr': linear 1e-2 -> 1e-4, 'mom': cosine 0.95 -> 0.8}}))"
+        if len(got.steps) != len(exp.steps):
+            fail("a different number of optimizer steps", called=called, expected=len(exp.steps), got=len(got.steps),
+                 hint="The scheduler only sets hyper-parameters; it must not skip or cancel batches.")
+        for (ep, it, lr, mom), (_, _, elr, emom) in zip(got.steps, exp.steps):
+            where = f"the optimizer step of epoch {ep}, batch {it}"
+            for name, value, expected in (("lr", lr, elr), ("mom", mom, emom)):
+                expect_close(value, expected, rtol=1e-6, atol=1e-12, called=called,
+                             summary=f"wrong {name} in effect at {where}",
+                             hint=_scheduler_hint(name, got.steps, exp.steps, (ep, it), value, expected, n_epoch))
+        for (ep, lr, mom), (_, elr, emom) in zip(got.valids, exp.valids):
+            expect_close((lr, mom), (elr, emom), rtol=1e-6, atol=1e-12, called=called,
+                         summary=f"hyper-parameters changed during the validation of epoch {ep}",
+                         hint="Validation batches must leave the hyper-parameters alone: do nothing in before_batch "
+                              "when not self.learn.training (or set run_valid = False).")
+
+
+def _scheduler_hint(name: str, got: list, exp: list, at: tuple, value: float, expected: float, n_epoch: int) -> str:
+    """Recover the positions the student's lr values correspond to, and name the usual mistake."""
+    if name == "mom":
+        return "Set every hyper-parameter in the dict (loop over self.scheds.items()), not only the learning rate."
+    n_iter = sum(1 for s in exp if s[0] == 0)
+    total = n_iter * n_epoch
+    # the lr schedule in this check is linear from 1e-2 to 1e-4, so each lr gives back the position it was set from
+    try:
+        seen = [(float(lr) - 1e-2) / (1e-4 - 1e-2) for _, _, lr, _ in got]
+    except Exception:  # noqa: BLE001
+        return "Set numbers: self.learn.opt.set_hyper(name, sched(self.learn.pct_train))."
+    candidates = {
+        "late": [max(k - 1, 0) / total if k else 0.0 for k in range(len(got))],
+        "per_epoch": [it / n_iter for _, it, _, _ in got],
+        "epochs": [ep / n_epoch for ep, _, _, _ in got],
+    }
+    def near(a: list, b: list) -> bool:
+        return len(a) == len(b) and all(abs(x - y) < 1e-6 for x, y in zip(a, b))
+    if abs(seen[0]) > 1e-6 and (near(seen[1:], [k / total for k in range(1, len(got))])
+                                or near(seen[1:], [k / total for k in range(len(got) - 1)])):
+        return ("The first batch ran with the lr from before the schedule started: set the hyper-parameters in "
+                "before_batch, so each batch uses its own value (after_batch is one batch too late).")
+    if near(seen, candidates["per_epoch"]):
+        return ("The schedule restarts every epoch: use self.learn.pct_train (progress over the whole fit), not the "
+                "batch number within the epoch.")
+    if near(seen, candidates["epochs"]):
+        return ("The value only changes once per epoch: the position is the share of all training batches done "
+                "(self.learn.pct_train), not the share of epochs.")
+    return (f"Before each training batch: self.learn.opt.set_hyper(name, sched(self.learn.pct_train)) for each "
+            f"scheduled name (expected {expected!r}, got {value!r}).")
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# 5. valley
+# ----------------------------------------------------------------------------------------------------------------
+
+def _finder_curves() -> list[tuple[str, Any, Any]]:
+    """LR-finder-like curves (float64 tensors, already trimmed like `suggest` does), some noisy."""
+    import torch
+    out = []
+    lrs_full = torch.logspace(-7, 1, 100, dtype=torch.float64)
+    lrs = lrs_full[10:-5]
+    x = lrs.log10()
+    g = torch.Generator().manual_seed(66)
+    base = 2.3 - 1.5 / (1 + torch.exp(-(x + 3.0) * 2.5)) + torch.relu(x + 0.5) ** 2  # falls, then blows up
+    out.append(("a clean curve", lrs, base))
+    for k in range(4):
+        noise = 0.03 * (k + 1) * torch.randn(len(lrs), generator=g, dtype=torch.float64)
+        out.append((f"a noisy curve (noise {0.03 * (k + 1):.2f})", lrs, base + noise))
+    step = base.clone()
+    step[30:40] = step[30]  # a plateau in the middle of the slope
+    out.append(("a curve with a plateau", lrs, step))
+    short = torch.logspace(-6, 0, 20, dtype=torch.float64)
+    out.append(("a short curve", short, torch.tensor([2.0, 2.1, 1.9, 1.8, 1.85, 1.6, 1.5, 1.2, 1.3, 1.0, 0.9, 0.95,
+                                                        0.7, 0.8, 0.9, 1.5, 2.5, 4.0, 8.0, 20.0],
+                                                       dtype=torch.float64)))
+    return out
+
+
+@check(points=2, timeout=20)
+def valley(student: Callable) -> None:
+    """Your `valley(lrs, losses, num_it)` suggests the same lr and point as the reference."""
+    ref = _ref()
+    for label, lrs, losses in _finder_curves():
+        got = call(student, lrs.clone(), losses.clone(), 100)
+        exp = ref.valley(lrs, losses, 100)
+        called = f"valley(lrs, losses, 100) on {label}"
+        if not (isinstance(got, tuple) and len(got) == 2 and isinstance(got[1], tuple) and len(got[1]) == 2):
+            fail("wrong kind of result", called=called, expected="(lr, (lr, loss)): a tuple of the suggested lr and "
+                 "the point to mark", got=got)
+        expect_close(got, exp, rtol=1e-9, atol=0, called=called, hint=_valley_hint(lrs, losses, got, exp))
+
+
+def _valley_hint(lrs: Any, losses: Any, got: Any, exp: Any) -> str:
+    try:
+        idx = int((lrs - float(got[0])).abs().argmin())
+        exp_idx = int((lrs - float(exp[0])).abs().argmin())
+    except Exception:  # noqa: BLE001
+        return "Return plain floats: (float(lrs[idx]), (float(lrs[idx]), float(losses[idx])))."
+    if idx == int(losses.argmin()):
+        return "That is the lowest loss; valley picks a point a good way down the longest decreasing stretch instead."
+    if abs(idx - exp_idx) == 1:
+        return ("Off by one point: start = end - run[end] (not + 1), end is the *first* point with the longest run, "
+                "and the index is start + int(length/3) + int(length/3/2) with length = end - start.")
+    return ("run[i] counts the longest decreasing sequence ending at i where the points need not be neighbours "
+            "(compare with every earlier point j, not only i-1); then index start + int(length/3) + int(length/3/2).")
