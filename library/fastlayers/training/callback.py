@@ -53,10 +53,11 @@ _CANCELS = (CancelBatchException, CancelTrainException, CancelValidException, Ca
             CancelStepException, CancelBackwardException, CancelFitException)
 
 
-def _snake(name: str) -> str:
+def snake_name(name: str) -> str:
     """`TrainEvalCallback` -> `train_eval`: the attribute name a callback gets on its Learner."""
     name = re.sub(r"Callback$", "", name) or name
-    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)        # CSVLogger -> CSV_Logger
+    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower()  # TrainEval -> Train_Eval
 
 
 class Callback:
@@ -68,7 +69,7 @@ class Callback:
 
     @property
     def name(self) -> str:
-        return _snake(type(self).__name__)
+        return snake_name(type(self).__name__)
 
     def __getattr__(self, attr: str) -> Any:
         # Reading `self.model`, `self.loss`, `self.xb`... goes to the Learner, so callbacks read like the loop.

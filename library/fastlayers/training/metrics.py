@@ -1,7 +1,6 @@
 """Metrics: objects that accumulate over the batches of a validation pass and report one value."""
 from __future__ import annotations
 
-import re
 from typing import Any, Callable
 
 import torch
@@ -30,7 +29,8 @@ class Metric:
 
     @property
     def name(self) -> str:
-        return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", type(self).__name__).lower()
+        from .callback import snake_name
+        return snake_name(type(self).__name__)
 
 
 class AvgMetric(Metric):
