@@ -26,7 +26,11 @@ def _as_types(annotation: Any) -> tuple[type, ...]:
 
 def _signature_types(f: Callable, skip_self: bool, n: int) -> list[tuple[type, ...]]:
     """The dispatch types of the first `n` positional parameters of `f` (after `self` for methods)."""
-    params = [p for p in inspect.signature(f).parameters.values()
+    try:
+        sig = inspect.signature(f)
+    except (ValueError, TypeError):  # builtins and some classes have no signature: accept anything
+        return [(object,)] * n
+    params = [p for p in sig.parameters.values()
               if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
     if skip_self:
         params = params[1:]
@@ -54,6 +58,8 @@ def _distance(cls: type, target: type) -> int | None:
 class TypeDispatch:
     """A table of functions chosen by the types of their first `n_args` arguments; the closest match in the MRO wins."""
 
+    generation = 0  # bumped on every registration, so caches built on top of lookups know when to forget
+
     def __init__(self, funcs: Callable | list[Callable] = (), name: str | None = None, n_args: int = 1,
                  is_method: bool = False):
         self.name, self.n_args, self.is_method = name, n_args, is_method
@@ -69,6 +75,7 @@ class TypeDispatch:
         self.entries = [(t, g) for t, g in self.entries if t != types] + [(types, f)]
         self.name = self.name or f.__name__
         self._cache.clear()
+        TypeDispatch.generation += 1
         return self
 
     def update(self, other: "TypeDispatch") -> None:

@@ -5,7 +5,7 @@ import inspect
 from typing import Any, Callable
 
 from .dispatch import TypeDispatch
-from .tensors import retain_type
+from .tensors import TensorBase, retain_type
 
 __all__ = ["Transform", "ItemTransform", "TransformError"]
 
@@ -49,9 +49,22 @@ class _TfmMeta(type):
         return super().__new__(mcs, name, bases, dict(namespace))
 
 
+_return_types: dict[Callable, type | None] = {}
+
+
 def _return_type(f: Callable) -> type | None:
-    """The class named by `f`'s return annotation, if it is a class (used to cast results)."""
-    ann = inspect.signature(f).return_annotation
+    """The class named by `f`'s return annotation, if it is a class (used to cast results); cached per function."""
+    f = getattr(f, "__func__", f)  # a bound method: look at (and cache by) the function itself
+    if f not in _return_types:
+        _return_types[f] = _read_return_type(f)
+    return _return_types[f]
+
+
+def _read_return_type(f: Callable) -> type | None:
+    try:
+        ann = inspect.signature(f).return_annotation
+    except (ValueError, TypeError):
+        return None
     if isinstance(ann, str):
         try:
             ann = eval(ann, getattr(f, "__globals__", {}))
@@ -99,16 +112,32 @@ class Transform(metaclass=_TfmMeta):
     def _call(self, method: str, x: Any, split_idx: int | None) -> Any:
         if self.split_idx is not None and split_idx != self.split_idx:
             return x
-        table = getattr(self, method)
         if isinstance(x, tuple):
-            return tuple(self._do_one(table, o) for o in x)
-        return self._do_one(table, x)
+            return tuple(self._do_one(method, o) for o in x)
+        return self._do_one(method, x)
 
-    def _do_one(self, table, x: Any) -> Any:
-        f = table.lookup(type(x))
+    def _do_one(self, method: str, x: Any) -> Any:
+        f, ret = self._find(method, type(x))
         if f is None:  # no method for this type: pass through unchanged
             return x
-        return retain_type(f(x), x, _return_type(f))
+        y = f(x)
+        return y if ret is None and not isinstance(x, TensorBase) else retain_type(y, x, ret)
+
+    def _find(self, method: str, cls: type) -> tuple[Callable | None, type | None]:
+        """The function for `cls` and its return type, remembered per transform (dispatch runs once per type)."""
+        cache = self.__dict__.get("_found")
+        if cache is None or cache[0] != TypeDispatch.generation:
+            cache = self.__dict__["_found"] = (TypeDispatch.generation, {})
+        key = (method, cls)
+        if key not in cache[1]:
+            f = getattr(self, method).lookup(cls)
+            cache[1][key] = (f, None if f is None else _return_type(f))
+        return cache[1][key]
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state.pop("_found", None)  # holds bound methods; rebuilt on first use
+        return state
 
     def __repr__(self) -> str:
         enc = getattr(self, "encodes")
@@ -122,4 +151,4 @@ class ItemTransform(Transform):
     def _call(self, method: str, x: Any, split_idx: int | None) -> Any:
         if self.split_idx is not None and split_idx != self.split_idx:
             return x
-        return self._do_one(getattr(self, method), x)
+        return self._do_one(method, x)
