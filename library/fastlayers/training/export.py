@@ -25,6 +25,12 @@ class _InferenceData:
 def _empty_dls(dls: Any) -> Any:
     if hasattr(dls, "new_empty"):
         return dls.new_empty()      # keeps the pipelines, drops the items
+    src = dls.valid if getattr(dls, "valid", None) is not None else dls.train
+    ds = getattr(src, "dataset", None)
+    if hasattr(ds, "tls") and hasattr(ds, "new") and hasattr(src, "new"):
+        # Datasets: the same (already set up) pipelines over no items, so test_dl/predict still work
+        empty = src.new(ds.new([], with_labels=True, split_idx=1), shuffle=False, drop_last=False)
+        return type(dls)(empty, empty, device=getattr(dls, "device", None))
     return _InferenceData(dls)
 
 
