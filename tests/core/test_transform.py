@@ -3,7 +3,7 @@ import pytest
 import torch
 from hypothesis import given, settings, strategies as st
 
-from fastlayers.core import ItemTransform, Pipeline, TensorBase, TensorImage, Transform, TransformError
+from fastlayers.core import ItemTransform, Pipeline, TensorImage, Transform, TransformError
 
 
 class AddOne(Transform):

@@ -1,6 +1,5 @@
 """TfmdLists and Datasets: lazy pipelines, split_idx on subsets, n_inp, decode, show, new items."""
 import pytest
-import torch
 
 from fastlayers.core import TensorCategory, Transform
 from fastlayers.data import Categorize, Datasets, TfmdLists

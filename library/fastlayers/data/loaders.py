@@ -1,7 +1,7 @@
 """DataLoaders: the train and valid loaders together, with the device, vocab, class count and default loss."""
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any
 
 import torch
 import torch.utils.data as tud

@@ -1,13 +1,12 @@
 """Common transforms: to tensor, int to float, normalize, categorize (single and multi label), regression targets."""
 from __future__ import annotations
 
-from collections import Counter
 from typing import Any, Iterable, Sequence
 
 import numpy as np
 import torch
 
-from ..core import (Transform, TensorBase, TensorCategory, TensorImage, TensorMask, TensorMultiCategory,
+from ..core import (Transform, TensorCategory, TensorImage, TensorMask, TensorMultiCategory,
                     TensorSeries)
 from .losses import BCEWithLogitsLossFlat, CrossEntropyLossFlat, MSELossFlat
 
