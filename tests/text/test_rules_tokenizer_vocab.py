@@ -5,6 +5,7 @@ from collections import Counter
 import pytest
 import torch
 
+from fastlayers.core import TensorText
 from fastlayers.text.rules import (SPECIAL_TOKENS, apply_rules, fix_html, replace_all_caps, replace_maj,
                                    replace_rep, replace_wrep, rm_useless_spaces, spec_add_spaces)
 from fastlayers.text.tokenizer import MAX_DOC_CHARS, SpacyTokenizer, Tokenizer, tokenize_texts
@@ -108,9 +109,10 @@ def test_make_vocab_order_min_freq_and_padding():
 
 
 def test_numericalize_round_trip_and_unknown():
-    num = Numericalize(min_freq=1).setup([["a", "b", "a"], ["b", "c"]])
+    num = Numericalize(min_freq=1)
+    num.setup([["a", "b", "a"], ["b", "c"]])
     ids = num(["a", "c", "zzz"])
-    assert ids.dtype == torch.long and ids[-1].item() == 0
+    assert isinstance(ids, TensorText) and ids.dtype == torch.long and ids[-1].item() == 0
     assert num.decode(ids) == ["a", "c", "xxunk"]
     with pytest.raises(RuntimeError, match="setup"):
         Numericalize()(["a"])

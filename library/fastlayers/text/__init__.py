@@ -1,1 +1,13 @@
-"""fastlayers.text"""
+"""fastlayers.text: rules, tokenizer, vocabulary, text batches, LSTM / AWD-LSTM models and text learners."""
+from .rules import *
+from .tokenizer import *
+from .vocab import *
+from .batching import *
+from .models import *
+from .show import *
+from .data import *
+from .learner import *
+
+from . import rules, tokenizer, vocab, batching, models, show, data, learner
+
+__all__ = [n for m in (rules, tokenizer, vocab, batching, models, show, data, learner) for n in m.__all__]

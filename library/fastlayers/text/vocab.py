@@ -6,6 +6,7 @@ from typing import Iterable, Sequence
 
 import torch
 
+from ..core import TensorText, Transform
 from .rules import FAKE, SPECIAL_TOKENS, UNK
 
 __all__ = ["make_vocab", "Numericalize"]
@@ -26,12 +27,14 @@ def make_vocab(counts: Counter, min_freq: int = 3, max_vocab: int = 60000,
     return vocab
 
 
-class Numericalize:
-    """Transform: list of tokens -> LongTensor of ids; the vocab is built from the training texts in `setup`."""
+class Numericalize(Transform):
+    """Transform: list of tokens -> TensorText of ids; the vocab is built from the training texts in `setup`."""
     order = 1
+    train_setup = True  # validation text must never shape the vocab
 
     def __init__(self, vocab: Sequence[str] | None = None, min_freq: int = 3, max_vocab: int = 60000,
                  special_toks: Sequence[str] = SPECIAL_TOKENS):
+        super().__init__()
         self.min_freq, self.max_vocab, self.special_toks = min_freq, max_vocab, list(special_toks)
         self.vocab: list[str] | None = None
         if vocab is not None:
@@ -45,32 +48,27 @@ class Numericalize:
             self.o2i.setdefault(w, i)
         self.unk_id = self.o2i.get(UNK, 0)
 
-    def setup(self, items: Iterable[Sequence[str]]) -> "Numericalize":
+    def setups(self, items) -> None:
         """Count tokens in `items` (the training split only: validation text must not shape the vocab)."""
         if self.vocab is None:
             counts: Counter = Counter()
             for toks in items:
                 counts.update(toks)
             self._set_vocab(make_vocab(counts, self.min_freq, self.max_vocab, self.special_toks))
-        return self
 
-    def __call__(self, toks: Sequence[str]) -> torch.Tensor:
+    def encodes(self, toks: list) -> TensorText:
         """Ids of `toks`; tokens missing from the vocab get the id of `xxunk` (0)."""
         if self.vocab is None:
             raise RuntimeError("Numericalize has no vocab yet: call setup(train_tokens) or pass vocab=...")
-        if isinstance(toks, str):
-            raise TypeError("Numericalize takes a list of tokens, got one string: tokenize it first")
         get, unk = self.o2i.get, self.unk_id
-        return torch.tensor([get(t, unk) for t in toks], dtype=torch.long)
+        return TensorText(torch.tensor([get(t, unk) for t in toks], dtype=torch.long))
 
-    encodes = __call__
+    def encodes(self, text: str):  # noqa: F811  (a second method, dispatched on str)
+        raise TypeError("Numericalize takes a list of tokens, got one string: tokenize it first")
 
-    def decode(self, ids: torch.Tensor | Sequence[int]) -> list[str]:
-        """Tokens for `ids`."""
-        ids = ids.tolist() if isinstance(ids, torch.Tensor) else list(ids)
-        return [self.vocab[i] for i in ids]
-
-    decodes = decode
+    def decodes(self, ids: TensorText) -> list:
+        """Tokens for `ids` (padding included)."""
+        return [self.vocab[i] for i in ids.tolist()]
 
     def __repr__(self) -> str:
         return f"Numericalize(vocab size={None if self.vocab is None else len(self.vocab)}, min_freq={self.min_freq})"
