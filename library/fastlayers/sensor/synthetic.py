@@ -5,7 +5,7 @@ import numpy as np
 
 __all__ = ["FAULTS", "machine_readings"]
 
-FAULTS = ("normal", "spike", "drift", "vibration", "dropout")
+FAULTS = ("normal", "spike", "drift", "vibration", "stuck")
 
 
 def _normal(rng: np.random.Generator, channels: int, length: int) -> np.ndarray:
@@ -21,14 +21,14 @@ def _add_fault(x: np.ndarray, fault: str, rng: np.random.Generator) -> np.ndarra
     ch = rng.integers(c)  # faults show on one sensor, as they would on a real machine
     start = int(rng.integers(length // 4, length // 2))
     if fault == "spike":
-        for s in rng.choice(np.arange(start, length), 3, replace=False):
+        for s in rng.choice(np.arange(start, length), 6, replace=False):
             x[ch, s] += rng.choice([-1, 1]) * rng.uniform(3, 5)
     elif fault == "drift":
         x[ch, start:] += np.linspace(0, rng.uniform(1.5, 2.5), length - start)
     elif fault == "vibration":
-        x[ch, start:] += 0.8 * np.sin(2 * np.pi * 0.4 * np.arange(length - start))
-    elif fault == "dropout":
-        x[ch, start:start + length // 4] = 0.0
+        x[ch, start:] += np.sin(2 * np.pi * 0.4 * np.arange(length - start))
+    elif fault == "stuck":  # the sensor freezes at its last reading
+        x[ch, start:] = x[ch, start]
     elif fault != "normal":
         raise ValueError(f"unknown fault {fault!r}; choose from {FAULTS}")
     return x
