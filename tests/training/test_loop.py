@@ -232,3 +232,24 @@ def test_no_bar_writes_nothing_to_stderr(capfd):
     out = capfd.readouterr()
     assert "train_loss" in out.out and "valid" in out.err    # table on stdout, bar on stderr
     assert not any(type(c).__name__ == "ProgressCallback" for c in learner(progress=False).cbs)
+
+
+def test_assigning_loop_state_on_callback_is_an_error():
+    class Wrong(Callback):
+        def after_loss(self):
+            self.loss = self.loss * 2          # should be self.learn.loss
+    learn = learner(cbs=Wrong())
+    with pytest.raises(AttributeError, match=r"assign to self\.learn\.loss"):
+        learn.fit(1)
+
+
+def test_plots_draw(tmp_path):
+    import matplotlib
+    matplotlib.use("Agg")
+    learn = learner()
+    learn.fit_one_cycle(2)
+    ax = learn.recorder.plot_loss(skip_start=0)
+    assert len(ax.lines) == 2                          # train and valid
+    axs = learn.recorder.plot_sched()
+    assert [a.get_title() for a in axs[0]] == ["lr", "mom"]
+    learn.lr_find(num_it=10, show_plot=True)

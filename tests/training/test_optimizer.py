@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import pytest
 import torch
-from torch import nn
 
 from fastlayers.training import (SGD, Adam, Lamb, Lookahead, OptimWrapper, Optimizer, RAdam, RMSProp, debias,
                                  expand_hyper)

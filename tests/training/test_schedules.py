@@ -5,7 +5,6 @@ import math
 
 import numpy as np
 import pytest
-import torch
 from torch import nn
 
 from fastlayers.training import (Learner, ParamScheduler, SchedCos, SchedLin, SchedPoly, combine_scheds,

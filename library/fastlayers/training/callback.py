@@ -49,6 +49,10 @@ class CancelFitException(Exception):
 _INNER_LOOP = frozenset("before_batch after_pred after_loss before_backward after_cancel_backward after_backward "
                        "before_step after_cancel_step after_step after_cancel_batch after_batch".split())
 
+# Learner attributes a callback may replace (through `self.learn`) during a fit.
+_LOOP_STATE = frozenset("xb yb pred loss loss_grad model opt dl dls epoch iter n_epoch n_iter training "
+                        "train_iter pct_train loss_func".split())
+
 _CANCELS = (CancelBatchException, CancelTrainException, CancelValidException, CancelEpochException,
             CancelStepException, CancelBackwardException, CancelFitException)
 
@@ -79,6 +83,15 @@ class Callback:
         if learn is not None and hasattr(learn, attr):
             return getattr(learn, attr)
         raise AttributeError(f"{type(self).__name__} has no attribute {attr!r}")
+
+    def __setattr__(self, attr: str, value: Any) -> None:
+        # `self.loss = ...` in a callback would silently set the callback's own attribute; the loop would
+        # never see it. Changing the Learner's state must be explicit: `self.learn.loss = ...`.
+        learn = self.__dict__.get("learn")
+        if attr in _LOOP_STATE and learn is not None:
+            raise AttributeError(f"{type(self).__name__}: assign to self.learn.{attr}, not self.{attr} "
+                                 f"(reading self.{attr} is fine; writing it would not change the training loop)")
+        super().__setattr__(attr, value)
 
     def __call__(self, event: str) -> None:
         """Run the method for `event` if this callback has one, naming the callback and event in any error."""

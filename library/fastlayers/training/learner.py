@@ -174,11 +174,13 @@ class Learner:
         return sorted(self.cbs, key=lambda c: c.order)
 
     def _cbs_for(self, event: str) -> list[Callback]:
-        if self._event_map is None:   # cached: the loop asks for every event of every batch
-            cbs = self.sorted_cbs()
-            self._event_map = {e: [c for c in cbs if hasattr(type(c), e)] for e in EVENTS}
+        """Callbacks that implement `event`, in order (cached: the loop asks for every event of every batch)."""
+        if self._event_map is None:
+            self._event_map = {}
         cbs = self._event_map.get(event)
-        return cbs if cbs is not None else [c for c in self.sorted_cbs() if hasattr(type(c), event)]
+        if cbs is None:
+            cbs = self._event_map[event] = [c for c in self.sorted_cbs() if hasattr(type(c), event)]
+        return cbs
 
     def __call__(self, event: str) -> None:
         for cb in self._cbs_for(event):

@@ -5,7 +5,7 @@ import time
 from typing import Any
 
 from .callback import Callback
-from .metrics import AvgLoss, AvgMetric, AvgSmoothLoss, Metric, find_bs
+from .metrics import AvgLoss, AvgMetric, AvgSmoothLoss, Metric
 
 __all__ = ["Recorder", "as_metric"]
 
