@@ -67,6 +67,7 @@ def compare(name: str, opt_func, dls: DataLoaders) -> None:
         plain.append(timed(lambda: plain_loop(dls, m, opt, loss_func)))
         learn = Learner(dls, copy.deepcopy(base), loss_func, opt_func=opt_func, progress=False)
         fit.append(timed(lambda: learn.fit(1)))
+        assert len(learn.recorder.lrs) == N_TRAIN // BS, "the Learner must see every training batch"
         learn_bar = Learner(dls, copy.deepcopy(base), loss_func, opt_func=opt_func, progress=True)
         learn_bar.progress.table = False        # time the bar, not the printed table
         fit_bar.append(timed(lambda: learn_bar.fit(1)))
