@@ -131,3 +131,12 @@ def test_interpretation_without_class_names_uses_indices():
     learn = Learner(make_dls(), make_model(), nn.CrossEntropyLoss())
     interp = ClassificationInterpretation.from_learner(learn)
     assert interp.vocab == [0, 1, 2]
+
+
+def test_export_keeps_learner_subclass(tmp_path):
+    learn = MyLearner(make_dls(), make_model(), nn.CrossEntropyLoss(), path=tmp_path)
+    assert type(load_learner(learn.export())) is MyLearner
+
+
+class MyLearner(Learner):
+    """A Learner subclass, as application layers define (text, sensor)."""

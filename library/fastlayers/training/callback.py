@@ -98,7 +98,7 @@ class Callback:
         method = getattr(type(self), event, None)
         if method is None:
             return
-        if event in _INNER_LOOP:   # run_train/run_valid filter only the per-batch events
+        if not (self.run_train and self.run_valid) and event in _INNER_LOOP:   # filters only per-batch events
             training = getattr(self.learn, "training", False)
             if (training and not self.run_train) or (not training and not self.run_valid):
                 return

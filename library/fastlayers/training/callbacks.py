@@ -205,6 +205,7 @@ class MixUp(Callback):
         self.learn.xb = (torch.lerp(xb[0][self.shuffle], xb[0], lam_x.to(xb[0].dtype)), *xb[1:])
 
     def mixed_loss(self, pred: torch.Tensor, *yb: torch.Tensor) -> torch.Tensor:
+        """Per item: lam * loss(original target) + (1 - lam) * loss(mixed-in target), then the mean."""
         if not self.learn.training:
             return self.old_loss(pred, *yb)
         lf = self.old_loss
@@ -267,5 +268,6 @@ class CSVLogger(Callback):
             self.file = None
 
     def read_log(self) -> Any:
+        """The log as a pandas DataFrame."""
         import pandas as pd
         return pd.read_csv(self.path)

@@ -39,7 +39,7 @@ def export(learn: Any, fname: str | Path = "export.pkl") -> Path:
     from .learner import atomic_save
     path = Path(fname)
     path = path if path.is_absolute() else learn.path / path
-    state = {"model": learn.model, "loss_func": learn.loss_func, "opt_func": learn.opt_func,
+    state = {"learner_class": type(learn), "model": learn.model, "loss_func": learn.loss_func, "opt_func": learn.opt_func,
              "splitter": learn.splitter, "lr": learn.lr, "wd": learn.wd, "moms": learn.moms,
              "dls": _empty_dls(learn.dls)}
     try:
@@ -64,7 +64,8 @@ def load_learner(fname: str | Path, cpu: bool = True) -> Any:
         dls.device = torch.device("cpu")
     elif cpu and hasattr(dls, "cpu"):
         dls = dls.cpu() or dls
-    learn = Learner(dls, state["model"], loss_func=state["loss_func"], opt_func=state["opt_func"],
+    cls = state.get("learner_class", Learner)     # e.g. a text learner comes back as one
+    learn = cls(dls, state["model"], loss_func=state["loss_func"], opt_func=state["opt_func"],
                     lr=state["lr"], splitter=state["splitter"], wd=state["wd"], moms=state["moms"])
     learn.model.eval()
     return learn

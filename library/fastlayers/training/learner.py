@@ -84,6 +84,7 @@ class Learner:
         self.metrics = metrics
         self.opt, self.training, self.epoch, self.n_epoch, self.iter, self.train_iter = None, False, 0, 1, 0, 0
         self.pct_train, self.dl, self.xb, self.yb, self.pred, self.loss = 0.0, None, (), (), None, None
+        self._n_inp = None
         self.device = torch.device(getattr(self.dls, "device", None) or default_device())
         self.model.to(self.device)
         self.cbs: list[Callback] = []
@@ -123,6 +124,7 @@ class Learner:
         return self
 
     def add_cbs(self, cbs: Any) -> "Learner":
+        """`add_cb` for each of `cbs`."""
         for cb in _listify(cbs):
             self.add_cb(cb)
         return self
@@ -139,6 +141,7 @@ class Learner:
         return self
 
     def remove_cbs(self, cbs: Any) -> "Learner":
+        """`remove_cb` for each of `cbs`."""
         for cb in _listify(cbs):
             self.remove_cb(cb)
         return self
@@ -183,7 +186,9 @@ class Learner:
         return cbs
 
     def __call__(self, event: str) -> None:
-        for cb in self._cbs_for(event):
+        """Fire `event`: run it on every callback that implements it, in order."""
+        cbs = self._event_map.get(event) if self._event_map is not None else None   # inlined: hot path
+        for cb in (cbs if cbs is not None else self._cbs_for(event)):
             cb(event)
 
     def show_training_loop(self) -> None:
@@ -266,11 +271,14 @@ class Learner:
             self._with_events(self.all_batches, "validate", CancelValidException)
 
     def all_batches(self) -> None:
+        """Run `one_batch` on every batch of `self.dl`."""
         self.n_iter = len(self.dl)
+        self._n_inp = getattr(self.dls, "n_inp", None)   # looked up once per pass, not per batch
         for i, b in enumerate(self.dl):
             self.one_batch(i, b)
 
     def one_batch(self, i: int, b: Any) -> None:
+        """Move batch `b` to the device, split it into xb/yb, and run the batch stage."""
         self.iter, self.pred, self.loss = i, None, None   # a cancelled batch must not look like the previous one
         self._split(self._to_device(b))
         self._with_events(self._do_one_batch, "batch", CancelBatchException)
@@ -284,7 +292,7 @@ class Learner:
         return b
 
     def _split(self, b: tuple) -> None:
-        n_inp = getattr(self.dls, "n_inp", None)
+        n_inp = self._n_inp
         if n_inp is None:
             n_inp = max(len(b) - 1, 1)
         self.xb, self.yb = b[:n_inp], b[n_inp:]
@@ -384,6 +392,7 @@ class Learner:
         self.opt.freeze(self._frozen_keep)
 
     def unfreeze(self) -> None:
+        """Train every parameter group."""
         self.freeze_to(0)
 
     def fine_tune(self, epochs: int, base_lr: float = 2e-3, freeze_epochs: int = 1, lr_mult: float = 100,

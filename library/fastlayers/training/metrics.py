@@ -18,17 +18,21 @@ class Metric:
     """The metric API: `reset()` before a pass, `accumulate(learn)` after each batch, `value` at the end."""
 
     def reset(self) -> None:
+        """Forget everything accumulated (called before each pass)."""
         raise NotImplementedError
 
     def accumulate(self, learn: Any) -> None:
+        """Take in one batch: read `learn.pred`, `learn.yb`, `learn.loss`."""
         raise NotImplementedError
 
     @property
     def value(self) -> Any:
+        """The metric over everything accumulated since `reset` (None when nothing was)."""
         raise NotImplementedError
 
     @property
     def name(self) -> str:
+        """Column name in the results table: the class name in snake_case."""
         from .callback import snake_name
         return snake_name(type(self).__name__)
 

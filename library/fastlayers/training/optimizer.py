@@ -59,12 +59,14 @@ class Optimizer:
         return [{"params": g, **h} for g, h in zip(self.param_lists, self.hypers)]
 
     def zero_grad(self) -> None:
+        """Drop every gradient (set to None: cheaper than filling with zeros)."""
         for group in self.param_lists:
             for p in group:
                 p.grad = None
 
     @torch.no_grad()
     def step(self, closure: Callable | None = None) -> None:
+        """Run the callbacks on each parameter with a gradient, merging what stats return into its state."""
         for p, hyper in self.all_params(with_grad=True):
             state = self.state.setdefault(p, {})
             for cb in self.cbs:
@@ -74,10 +76,12 @@ class Optimizer:
 
     # -- hyper-parameters ------------------------------------------------------------------------
     def set_hyper(self, k: str, v: Any) -> None:
+        """Set hyper-parameter `k` in every group: one value, one per group, or a slice (see expand_hyper)."""
         for h, val in zip(self.hypers, expand_hyper(v, len(self.hypers))):
             h[k] = val
 
     def set_hypers(self, **kwargs: Any) -> None:
+        """`set_hyper` for each keyword."""
         for k, v in kwargs.items():
             self.set_hyper(k, v)
 
@@ -93,22 +97,26 @@ class Optimizer:
                 p.requires_grad_(i >= self.frozen_idx or id(p) in keep)
 
     def freeze(self, keep: set[int] = frozenset()) -> None:
+        """Train only the last parameter group (plus the parameters in `keep`)."""
         if len(self.param_lists) < 2:
             raise ValueError("freeze needs at least 2 parameter groups; give the Learner a splitter "
                              "that splits the model into body and head")
         self.freeze_to(-1, keep)
 
     def unfreeze(self) -> None:
+        """Train every parameter group."""
         self.freeze_to(0)
 
     # -- persistence -----------------------------------------------------------------------------
     def state_dict(self) -> dict:
+        """Per-parameter state (in parameter order) and the hypers of each group."""
         params = [p for p, _ in self.all_params()]
         return {"state": [{k: (v.clone() if isinstance(v, torch.Tensor) else v)
                            for k, v in self.state.get(p, {}).items()} for p in params],
                 "hypers": [dict(h) for h in self.hypers]}
 
     def load_state_dict(self, sd: dict) -> None:
+        """Restore `state_dict()` output; fails clearly when it was saved for other parameters."""
         params = [p for p, _ in self.all_params()]
         if len(sd["state"]) != len(params) or len(sd["hypers"]) != len(self.hypers):
             raise ValueError(f"optimizer state is for {len(sd['state'])} parameters in {len(sd['hypers'])} groups, "
@@ -122,6 +130,7 @@ class Optimizer:
         self.hypers = [dict(h) for h in sd["hypers"]]
 
     def clear_state(self) -> None:
+        """Forget momentum and other statistics."""
         self.state = {}
 
 
@@ -167,20 +176,24 @@ def debias(mom: float, damp: float, step: int) -> float:
 
 
 def sgd_step(p: torch.Tensor, lr: float, **kwargs: Any) -> None:
+    """p -= lr * grad."""
     p.add_(p.grad, alpha=-lr)
 
 
 def momentum_step(p: torch.Tensor, lr: float, grad_avg: torch.Tensor, **kwargs: Any) -> None:
+    """p -= lr * (moving average of the gradients)."""
     p.add_(grad_avg, alpha=-lr)
 
 
 def rms_prop_step(p: torch.Tensor, lr: float, sqr_avg: torch.Tensor, eps: float,
                   grad_avg: torch.Tensor | None = None, **kwargs: Any) -> None:
+    """p -= lr * grad / (sqrt(mean squared grad) + eps)."""
     p.addcdiv_(grad_avg if grad_avg is not None else p.grad, sqr_avg.sqrt().add_(eps), value=-lr)
 
 
 def adam_step(p: torch.Tensor, lr: float, mom: float, step: int, sqr_mom: float, grad_avg: torch.Tensor,
               sqr_avg: torch.Tensor, eps: float, **kwargs: Any) -> None:
+    """p -= lr/debias1 * avg / (sqrt(sqr/debias2) + eps)."""
     d1, d2 = debias(mom, 1 - mom, step), debias(sqr_mom, 1 - sqr_mom, step)
     p.addcdiv_(grad_avg, (sqr_avg / d2).sqrt().add_(eps), value=-lr / d1)
 

@@ -1,6 +1,7 @@
 """Progress bars (tqdm, on stderr) and the per-epoch metrics table (stdout)."""
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any
 
@@ -10,8 +11,8 @@ __all__ = ["ProgressCallback", "progress_defaults", "set_progress"]
 
 
 class _Defaults:
-    """Module-wide default: whether new Learners show progress bars."""
-    show_progress: bool = True
+    """Module-wide default: whether new Learners show progress bars (env FASTLAYERS_PROGRESS=0 turns them off)."""
+    show_progress: bool = os.environ.get("FASTLAYERS_PROGRESS", "1").strip().lower() not in ("0", "false", "no", "off")
 
 
 progress_defaults = _Defaults()

@@ -54,12 +54,12 @@ class Recorder(Callback):
         self.log = [self.learn.epoch]
 
     def before_train(self) -> None:
-        self._reset_all(self.train_metrics)
+        self._reset_all()
 
     def before_validate(self) -> None:
-        self._reset_all(True)
+        self._reset_all()
 
-    def _reset_all(self, with_metrics: bool) -> None:
+    def _reset_all(self) -> None:
         self.loss.reset()
         for m in self.metrics:
             m.reset()
