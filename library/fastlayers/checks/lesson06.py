@@ -7,6 +7,7 @@ from functools import partial
 from typing import Any, Callable
 
 from fastlayers.checks.framework import call, check, describe_call, expect_close, fail
+from fastlayers.checks.lesson04 import tiny_learner
 
 __all__ = ["sched_cos", "combine_scheds", "one_cycle_scheds", "param_scheduler", "valley"]
 
@@ -184,21 +185,6 @@ def _one_cycle_hint(key: str, pos: float, value: Any, lr_max: float, div: float 
 # 4. ParamScheduler
 # ----------------------------------------------------------------------------------------------------------------
 
-def _tiny_learner(seed: int = 0):
-    """A small regression learner on in-memory data: 5 training and 2 validation batches, no progress bar."""
-    import torch
-    from torch import nn
-    from torch.utils.data import DataLoader, TensorDataset
-    ref = _ref()
-    g = torch.Generator().manual_seed(seed)
-    x = torch.randn(56, 3, generator=g)
-    y = x @ torch.tensor([[1.0], [-2.0], [0.5]]) + 0.1 * torch.randn(56, 1, generator=g)
-    train = DataLoader(TensorDataset(x[:40], y[:40]), batch_size=8)
-    valid = DataLoader(TensorDataset(x[40:], y[40:]), batch_size=8)
-    torch.manual_seed(seed)
-    return ref.Learner((train, valid), nn.Linear(3, 1), loss_func=nn.MSELoss(), progress=False)
-
-
 def _hyper_log():
     """A callback recording the optimizer's lr and mom when each step is taken and after each validation."""
     ref = _ref()
@@ -220,7 +206,7 @@ def _hyper_log():
 
 
 def _run_scheduler(cb, n_epoch: int) -> Any:
-    learn = _tiny_learner()
+    learn = tiny_learner()
     log = _hyper_log()
     learn.fit(n_epoch, cbs=[cb, log])
     return log
