@@ -175,3 +175,42 @@ def test_csv_logger(tmp_path):
     assert len(lines) == 3 and lines[2].startswith("1,")
     df = learn.csv_logger.read_log()
     assert list(df["epoch"]) == [0, 1]
+
+
+def test_mixed_precision_picks_fp16_with_scaler_for_cuda(monkeypatch):
+    from types import SimpleNamespace
+    import warnings
+    mp = MixedPrecision()
+    mp.learn = SimpleNamespace(device=torch.device("cuda"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")          # GradScaler warns that CUDA is missing on this machine
+        mp.before_fit()
+    assert mp.use_dtype == torch.float16 and mp.scaler is not None and mp.dev == "cuda"
+    mp.learn = SimpleNamespace(device=torch.device("cpu"))
+    mp.before_fit()
+    assert mp.use_dtype == torch.bfloat16 and mp.scaler is None
+
+
+def test_default_device_prefers_cuda_then_mps(monkeypatch):
+    from fastlayers.training import default_device
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert default_device() == torch.device("cuda")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: True)
+    assert default_device() == torch.device("mps")
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
+    assert default_device() == torch.device("cpu")
+
+
+def test_batches_from_plain_loader_are_moved_to_the_learner_device():
+    seen = []
+
+    class Where(Callback):
+        def before_batch(self):
+            seen.append({x.device.type for x in self.xb + self.yb})
+    x, y = torch.randn(32, 4), torch.randint(0, 3, (32,))
+    dl = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, y), batch_size=8)
+    learn = Learner((dl, dl), make_model(), nn.CrossEntropyLoss(), cbs=Where())
+    assert next(learn.model.parameters()).device == learn.device
+    learn.fit(1)
+    assert seen and all(s == {learn.device.type} for s in seen)

@@ -206,6 +206,7 @@ def test_recorder_logs_lrs_losses_and_values():
     assert len(rec.losses) == 4 and len(rec.values) == 2
     assert rec.metric_names == ["epoch", "train_loss", "valid_loss", "<lambda>", "time"]
     assert rec.values[-1][0] == pytest.approx(rec.losses[-1])
+    assert rec.hps["wd"] == [0.01] * 4 and rec.hps["mom"] == [0.9] * 4 and rec.hps["lr"] == rec.lrs
 
 
 def test_valid_loss_is_batch_size_weighted_mean():

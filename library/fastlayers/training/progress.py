@@ -46,7 +46,7 @@ class ProgressCallback(Callback):
         self._header_done = False
 
     def _open(self, desc: str) -> None:
-        from tqdm import tqdm
+        from tqdm.auto import tqdm   # a widget in notebooks (when ipywidgets is there), text elsewhere
         self.close()
         n = len(self.learn.dl) if hasattr(self.learn.dl, "__len__") else None
         self.bar = tqdm(total=n, desc=desc, leave=False, file=sys.stderr, dynamic_ncols=True)

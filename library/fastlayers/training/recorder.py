@@ -27,7 +27,7 @@ class Recorder(Callback):
         self.train_metrics = train_metrics
         self.smooth_loss = AvgSmoothLoss(beta)
         self.loss = AvgLoss()
-        self.lrs, self._losses, self.iters, self.values, self.hps, self.log = [], [], [], [], {}, []
+        self.lrs, self._losses, self.iters, self.values, self._hypers, self.log = [], [], [], [], [], []
         self._valid_cancelled = False
 
     @property
@@ -41,12 +41,18 @@ class Recorder(Callback):
         return ["epoch"] + train + valid + ["time"]
 
     @property
+    def hps(self) -> dict[str, list]:
+        """Every hyper-parameter of the last parameter group, after each training batch: {'lr': [...], ...}."""
+        keys = list(dict.fromkeys(k for h in self._hypers for k in h))
+        return {k: [h.get(k) for h in self._hypers] for k in keys}
+
+    @property
     def losses(self) -> list[float]:
         """Smoothed training loss after every training batch of the last fit."""
         return [float(x) for x in self._losses]
 
     def before_fit(self) -> None:
-        self.lrs, self._losses, self.iters, self.values, self.log = [], [], [], [], []
+        self.lrs, self._losses, self.iters, self.values, self.log, self._hypers = [], [], [], [], [], []
         self.smooth_loss.reset()
 
     def before_epoch(self) -> None:
@@ -70,7 +76,9 @@ class Recorder(Callback):
         if self.learn.training:
             self.smooth_loss.accumulate(self.learn)
             self._losses.append(self.smooth_loss.value)
-            self.lrs.append(self.learn.opt.hypers[-1]["lr"])
+            hypers = self.learn.opt.hypers[-1]
+            self.lrs.append(hypers["lr"])
+            self._hypers.append(dict(hypers))
             self.learn.smooth_loss = self.smooth_loss.value
             if not self.train_metrics:
                 return
@@ -123,8 +131,9 @@ class Recorder(Callback):
     def plot_sched(self, keys: list[str] | None = None) -> Any:
         """Plot the scheduled hyper-parameters (the lr by default) against the batch number."""
         import matplotlib.pyplot as plt
-        series = {"lr": self.lrs, **self.hps}
-        keys = keys or list(series)
+        series = self.hps
+        # by default, the hyper-parameters that changed during the fit
+        keys = keys or [k for k, v in series.items() if len(set(map(repr, v))) > 1] or ["lr"]
         fig, axs = plt.subplots(1, len(keys), figsize=(5 * len(keys), 3), squeeze=False)
         for ax, k in zip(axs[0], keys):
             ax.plot(series[k])

@@ -97,8 +97,3 @@ class ParamScheduler(Callback):
     def after_batch(self) -> None:
         for k in self.scheds:
             self.hps[k].append(self.learn.opt.hypers[-1][k])
-
-    def after_fit(self) -> None:
-        rec = getattr(self.learn, "recorder", None)
-        if rec is not None:
-            rec.hps = self.hps
