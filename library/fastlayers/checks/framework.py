@@ -294,8 +294,10 @@ def time_limit(seconds: float) -> Iterator[None]:
     """Raise `CheckTimeout` in the running code once `seconds` have passed.
 
     In the main thread (also in Jupyter kernels) a SIGALRM timer interrupts pure-Python loops; it re-fires every
-    0.25 s in case student code swallows the first one with a bare `except:`. Off the main thread a watchdog thread
-    injects the exception asynchronously instead. Code stuck inside one long C call is stopped when it returns.
+    0.25 s in case student code swallows one with a bare `except:` and moves on. Off the main thread a watchdog
+    thread injects the exception asynchronously instead. Code stuck inside one long C call is stopped when it
+    returns; a loop that swallows every exception is beyond in-process help: the runner's per-cell safety timeout
+    (a process kill) covers it.
     """
     if getattr(_limit_active, "on", False) or seconds is None or seconds <= 0:
         yield

@@ -1,0 +1,192 @@
+"""The grading framework: failure messages, first differences, time limits, captured output, pass lines."""
+from __future__ import annotations
+
+import sys
+import threading
+import time
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+from fastlayers.checks.framework import (CheckFailure, call, check, checks_in, expect_close, expect_equal,
+                                         expect_raises, first_difference)
+
+
+def add(a, b):
+    return a + b
+
+
+@check(points=2, timeout=1)
+def add_check(fn):
+    expect_equal(call(fn, 1, 2), 3, called="add(1, 2)", hint="return the sum")
+
+
+def test_pass_line_shows_points(capsys):
+    add_check(add)
+    out, err = capsys.readouterr()
+    assert out.startswith("PASS add_check (2/2 points") and err == ""
+
+
+def test_failure_message_has_every_part(capsys):
+    with pytest.raises(CheckFailure) as info:
+        add_check(lambda a, b: a - b)
+    text = str(info.value)
+    for part in ["add_check: wrong result", "called:   add(1, 2)", "expected: 3", "got:      -1", "where:",
+                 "hint:     return the sum"]:
+        assert part in text, text
+    assert isinstance(info.value, AssertionError)
+    assert "FAIL add_check (0/2 points)" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("got, expected, where", [
+    ((1, 2, 3), (1, 2, 4), "at [2]: got 3, expected 4"),
+    ({"a": [1, {"b": 2}]}, {"a": [1, {"b": 5}]}, "at ['a'][1]['b']: got 2, expected 5"),
+    ({"a": 1}, {"a": 1, "z": 2}, "key 'z' is missing"),
+    ({"a": 1, "y": 0}, {"a": 1}, "unexpected key 'y'"),
+    ([1, 2], [1, 2, 3], "got 2 elements, expected 3"),
+    (torch.tensor([[1., 2.], [3., 4.]]), torch.tensor([[1., 2.], [3., 5.]]), "at [1, 1]: got 4.0, expected 5.0"),
+    (np.zeros(3), np.zeros(4), "got shape (3,), expected shape (4,)"),
+    ((torch.zeros(2), 1), (torch.tensor([0., 7.]), 1), "at [0][1]: got 0.0, expected 7.0"),
+    ("abc", "abd", "got 'abc', expected 'abd'"),
+    (3, torch.tensor([3]), "got a int, expected a tensor"),
+])
+def test_first_difference_names_the_place(got, expected, where):
+    diff = first_difference(got, expected)
+    assert diff is not None and where in diff, diff
+
+
+def test_first_difference_none_when_equal_and_types_on_request():
+    assert first_difference({"a": (1, torch.ones(2))}, {"a": (1, torch.ones(2))}) is None
+    assert first_difference([1, 2], (1, 2)) is None
+    assert "got a list, expected a tuple" in first_difference([1, 2], (1, 2), same_type=True)
+    assert first_difference(float("nan"), float("nan")) is None
+
+
+def test_expect_close_tolerance():
+    expect_close(torch.tensor([1.0, 2.0]), torch.tensor([1.0, 2.0 + 1e-7]))
+    expect_close(0.30000001, 0.3, rtol=1e-6)
+    with pytest.raises(CheckFailure, match=r"at \[1\].*1 of 2 elements differ.*rtol=1e-05"):
+        expect_close(torch.tensor([1.0, 2.1]), torch.tensor([1.0, 2.0]))
+    with pytest.raises(CheckFailure, match="got 0.31, expected 0.3"):
+        expect_close(0.31, 0.3)
+
+
+def test_expect_raises():
+    def picky(x):
+        if x < 0:
+            raise ValueError("x must be >= 0")
+        return x
+    assert "x must" in str(expect_raises(ValueError, picky, -1, match="must"))
+    with pytest.raises(CheckFailure, match="did not raise"):
+        expect_raises(ValueError, picky, 1)
+    with pytest.raises(CheckFailure, match="wrong message"):
+        expect_raises(ValueError, picky, -1, match="positive")
+    with pytest.raises(CheckFailure, match="wrong exception"):
+        expect_raises(KeyError, picky, -1)
+
+
+def test_not_implemented_gets_the_not_written_hint(capsys):
+    def stub(a, b):
+        raise NotImplementedError()
+    with pytest.raises(CheckFailure) as info:
+        add_check(stub)
+    assert "raised NotImplementedError" in str(info.value) and "not written yet" in str(info.value)
+
+
+def test_other_exceptions_escaping_the_body_become_failures(capsys):
+    @check(points=1, timeout=1)
+    def uses_attr(obj):
+        obj.missing_attribute  # noqa: B018  the check body itself touches student objects
+    with pytest.raises(CheckFailure, match="raised AttributeError"):
+        uses_attr(object())
+
+
+@check(points=1, timeout=0.5)
+def run_it(fn):
+    call(fn)
+
+
+def test_infinite_loop_stopped_within_the_limit(capsys):
+    def forever():
+        while True:
+            try:
+                time.sleep(0.01)
+            except Exception:  # CheckTimeout is a BaseException: `except Exception` can't hide it
+                pass
+    start = time.perf_counter()
+    with pytest.raises(CheckFailure) as info:
+        run_it(forever)
+    assert time.perf_counter() - start < 3
+    assert "time limit of 0.5 s" in str(info.value) and "forever()" in str(info.value)
+    # the alarm is disarmed afterwards: later code is not interrupted
+    time.sleep(0.8)
+
+
+def test_time_limit_off_the_main_thread(capsys):
+    caught = []
+
+    def worker():
+        try:
+            run_it(lambda: [None for _ in iter(int, 1)])
+        except CheckFailure as err:
+            caught.append(str(err))
+    t = threading.Thread(target=worker)
+    start = time.perf_counter()
+    t.start()
+    t.join(10)
+    assert not t.is_alive() and time.perf_counter() - start < 5
+    assert caught and "time limit" in caught[0]
+
+
+def test_output_and_warnings_become_notes_on_stdout(capsys):
+    import os
+
+    def noisy():
+        print("hello from student")
+        print("oops", file=sys.stderr)
+        os.write(2, b"low-level\n")
+        warnings.warn("deprecated thing")
+    run_it(noisy)
+    out, err = capsys.readouterr()
+    assert err == ""
+    assert "hello from student" in out and "oops" in out and "low-level" in out
+    assert "UserWarning: deprecated thing" in out and "PASS run_it" in out
+
+
+def test_notes_are_shown_on_failure_too(capsys):
+    def noisy_wrong(a, b):
+        print("trying", file=sys.stderr)
+        return 0
+    with pytest.raises(CheckFailure):
+        add_check(noisy_wrong)
+    out, err = capsys.readouterr()
+    assert "trying" in out and err == ""
+
+
+def test_bad_decorator_arguments():
+    with pytest.raises(ValueError, match="points"):
+        check(points=0)
+    with pytest.raises(ValueError, match="timeout"):
+        check(points=1, timeout=-1)
+
+
+def test_checks_in_lists_checks_with_points():
+    found = checks_in(sys.modules[__name__])
+    assert found["add_check"].points == 2 and found["run_it"].timeout == 0.5
+
+
+def test_import_is_cheap():
+    import subprocess
+    code = "import sys, fastlayers.checks, fastlayers.checks.pytest_plugin; print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
+
+
+def test_lessons_load_lazily():
+    from fastlayers import checks
+    with pytest.raises(AttributeError, match="lessons with checks"):
+        checks.lesson99  # noqa: B018
+    for name in checks.lessons():
+        assert checks_in(getattr(checks, name)), f"{name} defines no @check functions"
