@@ -34,26 +34,12 @@ def default_device() -> torch.device:
     return torch.device("cpu")
 
 
-class _Loaders:
-    """Minimal train/valid pair so plain `torch.utils.data.DataLoader`s can feed a Learner."""
-
-    def __init__(self, train: Iterable, valid: Iterable | None = None, device: Any = None) -> None:
-        self.loaders = [train, valid]
-        self.train, self.valid, self.device = train, valid, device
-        self.n_inp, self.loss_func = None, None
-        ds = getattr(valid if valid is not None else train, "dataset", None)
-        classes = getattr(ds, "classes", None) or getattr(ds, "vocab", None)
-        self.vocab = list(classes) if classes is not None else None
-
-    def __getitem__(self, i: int) -> Any:
-        return self.loaders[i]
-
-
 def _as_loaders(dls: Any) -> Any:
     if hasattr(dls, "train") and hasattr(dls, "valid"):
         return dls
     if isinstance(dls, (list, tuple)) and 1 <= len(dls) <= 2:
-        return _Loaders(*dls)
+        from fastlayers.data import DataLoaders   # wraps plain torch loaders: tuples, on one device
+        return DataLoaders(*dls)
     raise TypeError(f"Learner needs DataLoaders (with .train and .valid) or a (train, valid) pair of loaders, "
                     f"got {type(dls).__name__}")
 
