@@ -1,0 +1,80 @@
+"""Exercise 09: the solutions pass every check, the student copy passes none, every mutant fails a check."""
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from fastlayers.checks.framework import CheckFailure
+from tests.mutants import mutants_of
+
+ROOT = Path(__file__).resolve().parents[2]
+SOLUTION = ROOT / "solutions" / "09_sensor_sequences" / "09_sensor_sequences.ipynb"
+EXERCISE = ROOT / "exercises" / "09_sensor_sequences" / "09_sensor_sequences.ipynb"
+MUTANTS = mutants_of("09")
+
+
+def _cells(path):
+    "Setup source, solution sources by grade_id, and the check calls graded after each solution cell."
+    nb = nbformat.read(path, as_version=4)
+    setup, solutions, tests, current = "", {}, {}, None
+    for cell in nb.cells:
+        info = cell.metadata.get("nbgrader", {})
+        if info.get("grade_id") == "setup":
+            setup = cell.source
+        elif info.get("solution"):
+            current = info["grade_id"]
+            solutions[current] = cell.source
+        elif info.get("grade"):
+            check_name, arg = re.fullmatch(r"checks\.lesson09\.(\w+)\((\w+)\)", cell.source.strip()).groups()
+            assert check_name == info["grade_id"]
+            tests.setdefault(current, []).append((check_name, arg, info["points"]))
+    return setup, solutions, tests
+
+
+def _failing_checks(cell: str, source: str) -> list[str]:
+    "Run the checks graded on `cell` against `source`, stopping at the first failure (in this process)."
+    from fastlayers import checks
+    setup, _, tests = _cells(SOLUTION)
+    namespace: dict = {}
+    exec(setup, namespace)
+    exec(source, namespace)
+    for check_name, arg, _ in tests[cell]:
+        try:
+            getattr(checks.lesson09, check_name)(namespace[arg])
+        except CheckFailure:
+            return [check_name]
+    return []
+
+
+def test_check_points_match_cells_and_every_check_is_graded():
+    from fastlayers.checks import lesson09
+    from fastlayers.checks.framework import checks_in
+    _, _, tests = _cells(SOLUTION)
+    graded = {name: pts for cell_tests in tests.values() for name, _, pts in cell_tests}
+    assert graded == {name: info.points for name, info in checks_in(lesson09).items()}
+
+
+@pytest.mark.slow
+def test_solutions_pass_and_student_copy_fails(tmp_path):
+    for path, want in ((SOLUTION, "pass"), (EXERCISE, "fail")):
+        out = tmp_path / f"{want}.json"
+        subprocess.run([sys.executable, "-m", "fastlayers.checks.runner", str(path), "--json", str(out)],
+                       cwd=ROOT, check=False, capture_output=True, timeout=240)
+        text = out.read_text()
+        assert text.count('"passed": true') == (5 if want == "pass" else 0), text[:2000]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mutant", MUTANTS, ids=[m.name for m in MUTANTS])
+def test_mutant_is_caught(mutant):
+    assert _failing_checks(mutant.cell, mutant.source), f"no check catches mutant {mutant.name!r}"
+
+
+def test_every_check_has_a_mutant_aimed_at_it():
+    _, _, tests = _cells(SOLUTION)
+    assert {m.cell for m in MUTANTS} == set(tests)
+    assert len(MUTANTS) >= 2 * len(tests)
