@@ -254,3 +254,21 @@ def test_plots_draw(tmp_path):
     axs = learn.recorder.plot_sched()
     assert [a.get_title() for a in axs[0]] == ["lr", "mom"]
     learn.lr_find(num_it=10, show_plot=True)
+
+
+def test_same_class_callbacks_coexist_but_defaults_are_replaced():
+    from fastlayers.training import ParamScheduler, Recorder, SchedLin
+    learn = learner()
+    a, b = ParamScheduler({"lr": SchedLin(1e-3, 1e-4)}), ParamScheduler({"wd": SchedLin(0.0, 0.1)})
+    learn.add_cbs([a, b])
+    assert a in learn.cbs and b in learn.cbs
+    rec = Recorder(train_metrics=True)
+    learn.add_cb(rec)
+    assert [c for c in learn.cbs if isinstance(c, Recorder)] == [rec] and learn.recorder is rec
+
+    class Loss(Callback):               # its name would be "loss": it must not hide learn.loss
+        pass
+    learn.add_cb(Loss())
+    learn.fit(1)
+    assert isinstance(learn.recorder.hps["wd"][0], float)
+    assert not isinstance(learn.loss, Callback)

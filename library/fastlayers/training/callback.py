@@ -69,6 +69,7 @@ class Callback:
     order: int = 0
     run_train: bool = True   # False: skip events while the learner is training
     run_valid: bool = True   # False: skip events while the learner is validating
+    unique: bool = False     # True: adding one replaces any other of the same class
     learn: Any = None
 
     @property
@@ -126,7 +127,7 @@ def _name_in_error(e: BaseException, where: str) -> None:
 
 class TrainEvalCallback(Callback):
     """Puts the model in train/eval mode and counts progress (`pct_train`, `train_iter`, `epoch`)."""
-    order = -10
+    order, unique = -10, True
 
     def before_fit(self) -> None:
         self.learn.epoch, self.learn.pct_train, self.learn.train_iter = 0, 0.0, 0
@@ -150,7 +151,7 @@ class TrainEvalCallback(Callback):
 
 class CastToTensor(Callback):
     """Turns numpy arrays into tensors and semantic tensor subclasses into plain tensors (faster torch ops)."""
-    order = 9
+    order, unique = 9, True
 
     def before_batch(self) -> None:
         for x in self.learn.xb + self.learn.yb:

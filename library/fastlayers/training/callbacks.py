@@ -126,7 +126,7 @@ class ReduceLROnPlateau(TrackerCallback):
 
 class MixedPrecision(Callback):
     """Run forward and loss in lower precision: bf16 autocast on CPU; fp16 with loss scaling on CUDA."""
-    order = 10
+    order, unique = 10, True
 
     def __init__(self, dtype: torch.dtype | None = None, device_type: str | None = None) -> None:
         self.dtype, self.device_type = dtype, device_type

@@ -6,7 +6,7 @@ import os
 import tempfile
 import warnings
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterator
 
 import torch
 from torch import nn
@@ -100,11 +100,12 @@ class Learner:
             cb = cb()
         if not isinstance(cb, Callback):
             raise TypeError(f"callbacks must be Callback instances or classes, got {type(cb).__name__}")
-        old = getattr(self, cb.name, None) if cb.name not in vars(type(self)) else None
-        if isinstance(old, Callback) and old is not cb:
-            self.remove_cb(old)          # one callback per name: a new Recorder replaces the old one
+        if cb.unique:                    # e.g. a new Recorder replaces the default one
+            self.remove_cbs([c for c in self.cbs if type(c) is type(cb) and c is not cb])
         cb.learn = self
-        setattr(self, cb.name, cb)
+        if not isinstance(getattr(type(self), cb.name, None), property) and \
+                isinstance(getattr(self, cb.name, cb), Callback):     # never hide loop state like learn.loss
+            setattr(self, cb.name, cb)
         self.cbs.append(cb)
         self._event_map = None
         return self

@@ -36,7 +36,7 @@ def _fmt(v: Any) -> str:
 
 class ProgressCallback(Callback):
     """A tqdm bar per training/validation pass, and a row of the metrics table after each epoch."""
-    order = 60
+    order, unique = 60, True
 
     def __init__(self, table: bool = True) -> None:
         self.table, self.bar = table, None

@@ -21,7 +21,7 @@ def as_metric(m: Any) -> Metric:
 
 class Recorder(Callback):
     """Records smoothed train loss and lrs per batch; train loss, valid loss and metrics per epoch."""
-    order = 50
+    order, unique = 50, True
 
     def __init__(self, train_metrics: bool = False, beta: float = 0.98) -> None:
         self.train_metrics = train_metrics
