@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Cell", "read_cells", "test_cells", "lesson_of", "find_notebooks", "NotebookError"]
+__all__ = ["Cell", "read_cells", "autograded_cells", "lesson_of", "find_notebooks", "NotebookError"]
 
 _LESSON_NAME = re.compile(r"^(\d\d)_[A-Za-z0-9_]+$")
 
@@ -55,7 +55,7 @@ def read_cells(path: str | Path) -> list[Cell]:
     return cells
 
 
-def test_cells(cells: list[Cell]) -> list[Cell]:
+def autograded_cells(cells: list[Cell]) -> list[Cell]:
     """The autograded test cells, in notebook order."""
     return [c for c in cells if c.is_test]
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from fastlayers.checks.notebook import NotebookError, lesson_of, read_cells, test_cells
+from fastlayers.checks.notebook import NotebookError, lesson_of, read_cells, autograded_cells
 
 LESSONS = [f"lesson{n:02d}" for n in range(12)]
 
@@ -43,7 +43,7 @@ class GradedNotebook(pytest.File):
 
     def collect(self):
         try:
-            cells = test_cells(read_cells(self.path))
+            cells = autograded_cells(read_cells(self.path))
         except NotebookError as err:
             yield BrokenNotebook.from_parent(self, name="notebook", message=str(err))
             return

@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from fastlayers.checks.notebook import Cell, NotebookError, lesson_of, read_cells, test_cells
+from fastlayers.checks.notebook import Cell, NotebookError, lesson_of, read_cells, autograded_cells
 
 __all__ = ["Job", "CheckResult", "NotebookResult", "run_notebooks", "run_notebook", "main"]
 
@@ -35,6 +35,8 @@ class Job:
     label: str = ""
     # Test cells that must exist (grade_id -> points): a missing one is reported as failed instead of vanishing.
     expected_tests: dict[str, float] = field(default_factory=dict)
+    # Test cells to leave out (grade_ids), e.g. the other pieces' checks when only one piece was changed.
+    skip: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -164,8 +166,9 @@ class _Prepared:
         for c in self.cells:
             if c.grade_id in job.replace:
                 c.source = job.replace[c.grade_id]
+        self.cells = [c for c in self.cells if not (c.is_test and c.grade_id in job.skip)]
         self.results = {c.index: CheckResult(c.grade_id or f"cell {c.index}", c.points, cell=c.index)
-                        for c in test_cells(self.cells)}
+                        for c in autograded_cells(self.cells)}
         self.missing = [CheckResult(name, pts, message="the test cell was deleted from the notebook: "
                                     "restore it (copy it from the original exercise) to get these points")
                         for name, pts in job.expected_tests.items() if name not in present]

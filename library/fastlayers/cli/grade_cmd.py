@@ -69,7 +69,7 @@ def _lesson_ids(values: list[str]) -> list[str] | None:
 # ----------------------------------------------------------------------------------------------------------------
 
 def _grade_notebooks(args: argparse.Namespace) -> list[Any]:
-    from fastlayers.checks.notebook import NotebookError, find_notebooks, read_cells, test_cells
+    from fastlayers.checks.notebook import NotebookError, find_notebooks, read_cells, autograded_cells
     from fastlayers.checks.runner import Job, run_notebooks
 
     folder = Path(args.notebooks)
@@ -92,7 +92,7 @@ def _grade_notebooks(args: argparse.Namespace) -> list[Any]:
             # Grade with the original test cells (incl. hidden tests), like nbgrader does: an edited or deleted
             # test cell can't change the result.
             try:
-                ref_tests = {c.grade_id: c for c in test_cells(read_cells(source))}
+                ref_tests = {c.grade_id: c for c in autograded_cells(read_cells(source))}
                 present = {c.grade_id for c in read_cells(nb)}
             except NotebookError:
                 ref_tests, present = {}, set()
@@ -309,14 +309,14 @@ def _regrade(course: Path, rows: list[dict[str, str]], not_graded: dict[tuple[st
     nbgrader drops a whole submission when its kernel dies (e.g. `os._exit` in student code), losing the points
     of the checks that passed before; the runner keeps them. An unreadable notebook scores 0 with a note.
     """
-    from fastlayers.checks.notebook import NotebookError, read_cells, test_cells
+    from fastlayers.checks.notebook import NotebookError, read_cells, autograded_cells
     from fastlayers.checks.runner import Job, run_notebooks
 
     for row in rows:
         row.setdefault("note", "")
     for (name, student), why in sorted(not_graded.items()):
         source = course / "solutions" / name / f"{name}.ipynb"
-        ref = {c.grade_id: c for c in test_cells(read_cells(source))}
+        ref = {c.grade_id: c for c in autograded_cells(read_cells(source))}
         submitted = course / "submitted" / student / name / f"{name}.ipynb"
         try:
             present = {c.grade_id for c in read_cells(submitted)}
