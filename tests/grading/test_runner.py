@@ -1,0 +1,90 @@
+"""The notebook runner: fresh process per notebook, crash isolation, time limits, stderr rule, incremental JSON."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+
+from fastlayers.checks.runner import Job, run_notebook, run_notebooks
+from tests.grading.conftest import write_variant
+from tests.grading.fixtures.notebooks import NAME
+
+
+def _scores(result) -> dict:
+    return {c.name: c.points for c in result.checks}
+
+
+def test_solution_gets_full_marks_and_exercise_none(course):
+    assert _scores(run_notebook(course / "solutions" / NAME / f"{NAME}.ipynb")) == {"add": 2, "mean": 3}
+    res = run_notebook(course / "exercises" / NAME / f"{NAME}.ipynb")
+    assert _scores(res) == {"add": 0, "mean": 0}
+    assert all("NotImplementedError" in c.message for c in res.checks)
+
+
+def test_crash_fails_only_the_rest_of_its_notebook(course):
+    exits = write_variant(course, "exits", mean_solution="import os\ndef mean(xs):\n    os._exit(7)")
+    good = course / "solutions" / NAME / f"{NAME}.ipynb"
+    for share in (False, True):
+        crashed, fine = run_notebooks([Job(str(exits)), Job(str(good))], share_process=share)
+        assert _scores(crashed) == {"add": 2, "mean": 0} and _scores(fine) == {"add": 2, "mean": 3}
+        assert "exit code 7" in crashed.checks[1].message
+
+
+def test_infinite_loop_costs_the_check_time_limit_only(course):
+    loops = write_variant(course, "loops", mean_solution="def mean(xs):\n    while True:\n        pass")
+    start = time.perf_counter()
+    res = run_notebook(loops)
+    assert _scores(res) == {"add": 2, "mean": 0}
+    assert "time limit of 2 s" in res.checks[1].message and time.perf_counter() - start < 30
+
+
+def test_cell_safety_timeout_kills_a_stuck_cell(course):
+    stuck = write_variant(course, "stuck", mean_solution="import time\ntime.sleep(60)")
+    start = time.perf_counter()
+    res = run_notebook(stuck, cell_timeout=2)
+    assert _scores(res) == {"add": 2, "mean": 0} and "safety timeout of 2 s" in res.checks[1].message
+    assert time.perf_counter() - start < 30
+
+
+def test_stderr_in_a_test_cell_fails_it_like_nbgrader(course):
+    noisy = write_variant(course, "noisy", add="import sys\nfixture_checks.add(add)\nprint('x', file=sys.stderr)")
+    res = run_notebook(noisy)
+    assert _scores(res)["add"] == 0 and "wrote to stderr" in res.checks[0].message
+
+
+def test_student_stderr_inside_a_check_costs_nothing(course):
+    warns = write_variant(course, "warns", add_solution="import sys, warnings\ndef add(a, b):\n"
+                          "    print('dbg', file=sys.stderr)\n    warnings.warn('w')\n    return a + b")
+    res = run_notebook(warns)
+    assert _scores(res) == {"add": 2, "mean": 3} and "dbg" in res.checks[0].output
+
+
+def test_replaced_test_cells_and_deleted_ones_are_reported(course):
+    edited = write_variant(course, "edited", add_solution="def add(a, b):\n    return 0", add="pass")
+    honest = Job(str(edited), replace={"add": "fixture_checks.add(add)"}, expected_tests={"add": 2, "mean": 3,
+                                                                                      "gone": 1})
+    res = run_notebooks([honest])[0]
+    assert _scores(res) == {"add": 0, "mean": 3, "gone": 0}
+    assert "deleted" in res.checks[-1].message
+
+
+def test_unreadable_notebook_and_magics(course, tmp_path):
+    broken = course / "solutions" / NAME / "broken.ipynb"
+    broken.write_text("{not json")
+    magic = write_variant(course, "magic", setup="%matplotlib inline\n!echo hi\nimport fixture_checks")
+    bad, ok = run_notebooks([Job(str(broken)), Job(str(magic))])
+    assert "not a readable notebook" in bad.error and ok.score == 5
+
+
+def test_command_line_writes_json(course, tmp_path):
+    out = tmp_path / "r.json"
+    nb = course / "solutions" / NAME / f"{NAME}.ipynb"
+    proc = subprocess.run([sys.executable, "-m", "fastlayers.checks.runner", str(nb), "--json", str(out)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    data = json.loads(out.read_text())
+    assert data[0]["score"] == 5 and data[0]["max_score"] == 5 and "PASS add" in proc.stdout
+    ex = course / "exercises" / NAME / f"{NAME}.ipynb"
+    assert subprocess.run([sys.executable, "-m", "fastlayers.checks.runner", str(ex)],
+                          capture_output=True).returncode == 1
