@@ -1,0 +1,90 @@
+"""`fastlayers check` / `progress` and the pytest plugin, on the small fixture course."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from fastlayers.cli.main import main
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_check_reports_not_done_and_fails(course, monkeypatch, capsys):
+    monkeypatch.chdir(course)
+    assert main(["check"]) == 1
+    out = capsys.readouterr().out
+    assert "00     add" in out and "0/2  FAIL  not done yet" in out and "total: 0/5 points, 0 of 2" in out
+
+
+def test_check_solutions_full_marks(course, monkeypatch, capsys):
+    monkeypatch.chdir(course)
+    assert main(["check", "00", "--notebooks", "solutions"]) == 0
+    assert "total: 5/5 points, 2 of 2 checks pass" in capsys.readouterr().out
+
+
+def test_check_uses_the_original_test_cells(course, monkeypatch, capsys):
+    """A learner who edits a test cell to `pass` does not get its points locally either."""
+    import json
+    nb_path = course / "exercises" / "00_fixture" / "00_fixture.ipynb"
+    nb = json.loads(nb_path.read_text())
+    for cell in nb["cells"]:
+        gid = cell["metadata"]["nbgrader"]["grade_id"]
+        if gid == "add":
+            cell["source"] = "pass"
+        if gid == "add_solution":
+            cell["source"] = "def add(a, b):\n    return a * b"
+    nb_path.write_text(json.dumps(nb))
+    monkeypatch.chdir(course)
+    assert main(["check"]) == 1
+    assert "add: wrong result" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv, code, message", [
+    (["check", "--notebooks", "nowhere"], 3, "no notebook folder nowhere/"),
+    (["check", "07"], 3, "no graded notebooks for lesson(s) 07"),
+    (["check", "six"], 2, "'six' is not a lesson number"),
+    (["release", "--course", "/"], 3, "has no nbgrader_config.py"),
+    (["grade"], 3, "no submissions"),
+])
+def test_bad_input_gets_a_clear_error(course, monkeypatch, capsys, argv, code, message):
+    monkeypatch.chdir(course)
+    assert main(argv) == code
+    assert message in capsys.readouterr().err
+
+
+def test_progress_writes_html(course, monkeypatch, capsys):
+    monkeypatch.chdir(course)
+    assert main(["progress", "--notebooks", "solutions", "--html", "report.html"]) == 0
+    out = capsys.readouterr().out
+    assert "overall" in out and "5/5" in out
+    html = (course / "report.html").read_text()
+    assert "5/5" in html and "PASS" in html
+
+
+def _pytest(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--strict-markers", *args],
+                          cwd=cwd, capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=""))
+
+
+def test_pytest_plugin_one_item_per_check_with_lesson_markers(course):
+    proc = _pytest(["solutions", "exercises", "-v"], course)
+    out = proc.stdout
+    assert proc.returncode == 1, out
+    assert "solutions/00_fixture/00_fixture.ipynb::add PASSED" in out
+    assert "exercises/00_fixture/00_fixture.ipynb::mean FAILED" in out
+    assert "raised NotImplementedError" in out and "exercises/00_fixture/00_fixture.ipynb: 0/5 points" in out
+    proc = _pytest(["solutions", "-m", "lesson00", "-q"], course)
+    assert proc.returncode == 0 and "2 passed" in proc.stdout, proc.stdout
+    proc = _pytest(["solutions", "-m", "lesson06", "-q"], course)
+    assert "2 deselected" in proc.stdout, proc.stdout
+
+
+def test_pytest_plugin_collects_nothing_where_not_pointed(course):
+    (course / "tests").mkdir()
+    (course / "tests" / "test_x.py").write_text("def test_x():\n    pass\n")
+    proc = _pytest(["tests", "-q"], course)
+    assert proc.returncode == 0 and "1 passed" in proc.stdout, proc.stdout
