@@ -7,7 +7,8 @@ from .models import *
 from .show import *
 from .data import *
 from .learner import *
+from .synthetic import *
 
-from . import rules, tokenizer, vocab, batching, models, show, data, learner
+from . import rules, tokenizer, vocab, batching, models, show, data, learner, synthetic
 
-__all__ = [n for m in (rules, tokenizer, vocab, batching, models, show, data, learner) for n in m.__all__]
+__all__ = [n for m in (rules, tokenizer, vocab, batching, models, show, data, learner, synthetic) for n in m.__all__]
