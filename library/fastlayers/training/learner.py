@@ -44,6 +44,7 @@ def _as_loaders(dls: Any) -> Any:
                     f"got {type(dls).__name__}")
 
 
+_FAST_STAGES = frozenset(("backward", "step"))
 _STAGE_EVENTS = {s: (f"before_{s}", f"after_cancel_{s}", f"after_{s}")
                  for s in ("fit", "epoch", "train", "validate", "batch", "backward", "step")}
 
@@ -75,6 +76,7 @@ class Learner:
         self.model.to(self.device)
         self.cbs: list[Callback] = []
         self._event_map: dict[str, list[Callback]] | None = None
+        self._quiet: frozenset | None = None
         if default_cbs:
             self.add_cbs([TrainEvalCallback(), Recorder(), CastToTensor()])
             show = progress_defaults.show_progress if progress is None else progress
@@ -107,7 +109,7 @@ class Learner:
                 isinstance(getattr(self, cb.name, cb), Callback):     # never hide loop state like learn.loss
             setattr(self, cb.name, cb)
         self.cbs.append(cb)
-        self._event_map = None
+        self._event_map, self._quiet = None, None
         return self
 
     def add_cbs(self, cbs: Any) -> "Learner":
@@ -124,7 +126,7 @@ class Learner:
             if getattr(self, c.name, None) is c:
                 delattr(self, c.name)
             c.learn = None
-        self._event_map = None
+        self._event_map, self._quiet = None, None
         return self
 
     def remove_cbs(self, cbs: Any) -> "Learner":
@@ -172,6 +174,11 @@ class Learner:
             cbs = self._event_map[event] = [c for c in self.sorted_cbs() if hasattr(type(c), event)]
         return cbs
 
+    def _quiet_stages(self) -> frozenset:
+        """Per-batch stages (backward, step) that no callback listens to (cached with the event map)."""
+        self._quiet = frozenset(s for s in _FAST_STAGES if not any(self._cbs_for(e) for e in _STAGE_EVENTS[s]))
+        return self._quiet
+
     def __call__(self, event: str) -> None:
         """Fire `event`: run it on every callback that implements it, in order."""
         cbs = self._event_map.get(event) if self._event_map is not None else None   # inlined: hot path
@@ -191,7 +198,10 @@ class Learner:
 
     # -- the loop --------------------------------------------------------------------------------
     def _with_events(self, f: Callable[[], None], stage: str, cancel: type) -> None:
+        """before_<stage>; f(); on `cancel`: after_cancel_<stage>; then always after_<stage>."""
         before, after_cancel, after = _STAGE_EVENTS[stage]
+        if stage in (self._quiet if self._quiet is not None else self._quiet_stages()):
+            return f()      # fast path: no callback listens to this per-batch stage, so none can cancel it
         try:
             self(before)
             f()
@@ -272,10 +282,10 @@ class Learner:
 
     def _to_device(self, b: Any) -> tuple:
         b = tuple(b) if isinstance(b, (list, tuple)) else (b,)
-        x0 = b[0] if b else None
-        if not (isinstance(x0, torch.Tensor) and x0.device == self.device) or \
-                any(isinstance(x, torch.Tensor) and x.device != self.device for x in b[1:]):
-            b = tuple(x.to(self.device) if isinstance(x, torch.Tensor) else x for x in b)
+        dev = self.device
+        for x in b:      # a plain loop: this runs for every batch, and usually finds nothing to move
+            if isinstance(x, torch.Tensor) and x.device != dev:
+                return tuple(x.to(dev) if isinstance(x, torch.Tensor) else x for x in b)
         return b
 
     def _split(self, b: tuple) -> None:
@@ -288,7 +298,7 @@ class Learner:
         self.pred = self.model(*self.xb)
         self("after_pred")
         if len(self.yb):
-            self.loss_grad = self._loss() if self._loss_checked else self._first_loss()
+            self.loss_grad = self.loss_func(self.pred, *self.yb) if self._loss_checked else self._first_loss()
             self.loss = self.loss_grad.detach()
         self("after_loss")
         if not self.training or not len(self.yb):
@@ -296,9 +306,6 @@ class Learner:
         self._with_events(self._backward, "backward", CancelBackwardException)
         self._with_events(self._step, "step", CancelStepException)
         self.opt.zero_grad()
-
-    def _loss(self) -> torch.Tensor:
-        return self.loss_func(self.pred, *self.yb)
 
     def _first_loss(self) -> torch.Tensor:
         """The first loss of a fit, checked: shapes that do not fit fail here with both shapes named."""
@@ -308,7 +315,7 @@ class Learner:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
-                loss = self._loss()
+                loss = self.loss_func(self.pred, *self.yb)
             except (RuntimeError, ValueError, IndexError, TypeError) as e:
                 raise ValueError(f"loss function {name} failed on {shapes}: {e}. Check that the model's last "
                                  f"layer has one output per class (or per target value).") from e

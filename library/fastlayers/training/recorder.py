@@ -75,11 +75,11 @@ class Recorder(Callback):
             return
         if self.learn.training:
             self.smooth_loss.accumulate(self.learn)
-            self._losses.append(self.smooth_loss.value)
+            self.learn.smooth_loss = smooth = self.smooth_loss.value
+            self._losses.append(smooth)
             hypers = self.learn.opt.hypers[-1]
             self.lrs.append(hypers["lr"])
             self._hypers.append(dict(hypers))
-            self.learn.smooth_loss = self.smooth_loss.value
             if not self.train_metrics:
                 return
         self.loss.accumulate(self.learn)
