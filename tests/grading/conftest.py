@@ -19,10 +19,13 @@ def course(tmp_path) -> Path:
     write_course(tmp_path)
     folder = tmp_path / "exercises" / NAME
     folder.mkdir(parents=True)
-    stub = "# YOUR CODE HERE\nraise NotImplementedError()"
-    nb = set_cell(source_notebook(), "add_solution", f"def add(a, b):\n    {stub.replace(chr(10), chr(10) + '    ')}")
-    nb = set_cell(nb, "mean_solution", f"def mean(xs):\n    {stub.replace(chr(10), chr(10) + '    ')}")
-    nb = set_cell(nb, "mean", "fixture_checks.mean(mean)")
+    from fastlayers.cli.grade_cmd import student_version
+    nb = source_notebook()
+    for cell in nb["cells"]:
+        meta = cell["metadata"]["nbgrader"]
+        if meta["solution"]:
+            cell["source"] = student_version(cell["source"])
+    nb = set_cell(nb, "mean", "fixture_checks.mean(mean)")  # hidden tests are not in the student copy
     (folder / f"{NAME}.ipynb").write_text(json.dumps(nb, indent=1))
     shutil.copy(HERE / "fixture_checks.py", folder)
     return tmp_path

@@ -88,3 +88,33 @@ def test_pytest_plugin_collects_nothing_where_not_pointed(course):
     (course / "tests" / "test_x.py").write_text("def test_x():\n    pass\n")
     proc = _pytest(["tests", "-q"], course)
     assert proc.returncode == 0 and "1 passed" in proc.stdout, proc.stdout
+
+
+def test_release_refusal_sees_exactly_what_nbgrader_would_write():
+    """The edit detector's idea of a fresh solution cell matches every committed (nbgrader-generated) exercise."""
+    from fastlayers.checks.notebook import find_notebooks
+    from fastlayers.cli.grade_cmd import edited_cells
+    sources = find_notebooks(ROOT / "solutions")
+    compared = 0
+    for src in sources:
+        exercise = ROOT / "exercises" / src.parent.name / src.name
+        if exercise.is_file():
+            assert edited_cells(src, exercise) == [], src.parent.name
+            compared += 1
+    assert compared >= 1
+
+
+def test_release_refuses_an_edited_exercise(course, capsys):
+    import json
+    from fastlayers.cli.grade_cmd import edited_cells
+    source = course / "solutions" / "00_fixture" / "00_fixture.ipynb"
+    exercise = course / "exercises" / "00_fixture" / "00_fixture.ipynb"
+    assert edited_cells(source, exercise) == []
+    nb = json.loads(exercise.read_text())
+    nb["cells"][2]["source"] = "def add(a, b):\n    return a + b"
+    exercise.write_text(json.dumps(nb))
+    before = exercise.read_text()
+    assert edited_cells(source, exercise) == ["add_solution"]
+    assert main(["release", "--course", str(course)]) == 1
+    out = capsys.readouterr().out
+    assert "NOT released" in out and "--force" in out and exercise.read_text() == before

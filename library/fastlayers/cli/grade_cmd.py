@@ -215,14 +215,39 @@ def generate(course: Path, name: str, out: Path) -> Path:
     return target
 
 
-def _solution_sources(path: Path) -> dict[str, str]:
-    from fastlayers.checks.notebook import read_cells
-    return {c.grade_id: c.source for c in read_cells(path) if c.is_solution}
+STUB = "# YOUR CODE HERE\nraise NotImplementedError()"  # as in nbgrader_config.py
+
+
+def student_version(source: str) -> str:
+    """A solution cell as nbgrader's ClearSolutions writes it: the BEGIN/END SOLUTION region becomes the stub."""
+    lines, out, inside = source.split("\n"), [], False
+    if "### BEGIN SOLUTION" not in source:
+        return STUB  # a solution cell without markers is replaced whole
+    for line in lines:
+        if "### BEGIN SOLUTION" in line:
+            inside = True
+            indent = line[: len(line) - len(line.lstrip())]
+            out.extend(indent + stub for stub in STUB.split("\n"))
+        elif "### END SOLUTION" in line:
+            inside = False
+        elif not inside:
+            out.append(line)
+    return "\n".join(out)
+
+
+def edited_cells(source_nb: Path, exercise_nb: Path) -> list[str]:
+    """grade_ids of solution cells in the learner's copy that differ from a fresh release (i.e. hold their work)."""
+    from fastlayers.checks.notebook import NotebookError, read_cells
+    fresh = {c.grade_id: student_version(c.source) for c in read_cells(source_nb) if c.is_solution}
+    try:
+        mine = {c.grade_id: c.source for c in read_cells(exercise_nb) if c.is_solution}
+    except NotebookError:
+        return ["(unreadable notebook)"]  # may still hold work worth keeping
+    return sorted(gid for gid in set(fresh) | set(mine) if fresh.get(gid) != mine.get(gid))
 
 
 def run_release(args: argparse.Namespace) -> int:
     """`fastlayers release`: regenerate exercises/ from solutions/, refusing to overwrite a learner's work."""
-    from fastlayers.checks.notebook import NotebookError
     course = _course(args.course)
     names = _assignments(course / "solutions", _lesson_ids(args.lessons))
     if not names:
@@ -230,24 +255,18 @@ def run_release(args: argparse.Namespace) -> int:
     refused = []
     with tempfile.TemporaryDirectory(prefix="fastlayers-new-") as tmp:
         for name in names:
-            fresh = generate(course, name, Path(tmp))
             target = course / "exercises" / name
             edited = []
-            for nb in sorted(fresh.glob("*.ipynb")):
-                old = target / nb.name
-                if not old.exists():
-                    continue
-                try:
-                    changed = _solution_sources(old) != _solution_sources(nb)
-                except NotebookError:
-                    changed = True  # unreadable: may still hold work worth keeping
-                if changed:
+            for src in sorted((course / "solutions" / name).glob("*.ipynb")):
+                old = target / src.name
+                if old.exists() and edited_cells(src, old):
                     edited.append(old)
             if edited and not args.force:
                 refused.append(name)
                 print(f"{name}: NOT released: {', '.join(str(e) for e in edited)} holds your own code; "
                       f"pass --force to replace it (a .bak copy is kept)")
                 continue
+            fresh = generate(course, name, Path(tmp))
             for old in edited:
                 backup = old.with_suffix(f".ipynb.bak-{time.strftime('%Y%m%d-%H%M%S')}")
                 shutil.copy(old, backup)
