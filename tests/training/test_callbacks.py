@@ -214,3 +214,10 @@ def test_batches_from_plain_loader_are_moved_to_the_learner_device():
     assert next(learn.model.parameters()).device == learn.device
     learn.fit(1)
     assert seen and all(s == {learn.device.type} for s in seen)
+
+
+def test_get_preds_runs_in_mixed_precision_even_before_fit():
+    learn = _learner(cbs=MixedPrecision(device_type="cpu"))
+    preds, targs = learn.get_preds()
+    assert preds.dtype == torch.float32 and preds.shape == (32, 3)     # gathered as float32
+    assert not torch.is_autocast_enabled("cpu")

@@ -142,6 +142,8 @@ class MixedPrecision(Callback):
         self.autocast = None
 
     def before_batch(self) -> None:
+        if "dev" not in self.__dict__:      # get_preds before any fit: set up now
+            self.before_fit()
         self.autocast = torch.autocast(self.dev, dtype=self.use_dtype)
         self.autocast.__enter__()
 
