@@ -140,3 +140,11 @@ def test_export_keeps_learner_subclass(tmp_path):
 
 class MyLearner(Learner):
     """A Learner subclass, as application layers define (text, sensor)."""
+
+
+def test_saved_files_get_normal_permissions(tmp_path):
+    import os
+    learn = Learner(make_dls(), make_model(), nn.CrossEntropyLoss(), path=tmp_path)
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (learn.save("w").stat().st_mode & 0o777) == 0o666 & ~umask

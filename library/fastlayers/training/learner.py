@@ -555,6 +555,9 @@ def atomic_save(obj: Any, path: Path) -> None:
     try:
         with os.fdopen(fd, "wb") as f:
             torch.save(obj, f)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)     # mkstemp makes owner-only files; a checkpoint gets normal permissions
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
