@@ -14,6 +14,7 @@ from torch import nn
 from .callback import (Callback, CancelBackwardException, CancelBatchException, CancelEpochException,
                        CancelFitException, CancelStepException, CancelTrainException, CancelValidException,
                        CastToTensor, EVENTS, TrainEvalCallback)
+from .lr_finder import lr_find, valley
 from .metrics import Metric
 from .optimizer import Adam
 from .progress import ProgressCallback, progress_defaults
@@ -367,9 +368,8 @@ class Learner:
         self.fit(n_epoch, lr=lr, wd=wd, cbs=[ParamScheduler({"lr": sched})] + _listify(cbs))
 
     def lr_find(self, start_lr: float = 1e-7, end_lr: float = 10, num_it: int = 100, stop_div: bool = True,
-                show_plot: bool = True, suggest_funcs: tuple = None) -> Any:
+                show_plot: bool = True, suggest_funcs: tuple = (valley,)) -> Any:
         """Train with an exponentially growing lr, then restore the model; return suggested lrs."""
-        from .lr_finder import lr_find
         return lr_find(self, start_lr, end_lr, num_it, stop_div, show_plot, suggest_funcs)
 
     # -- transfer learning ------------------------------------------------------------------------
