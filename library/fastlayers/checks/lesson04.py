@@ -137,7 +137,7 @@ def _loop_check(learner_cls: type, hint_for: Callable[[str, str], str], piece: s
                  hint="The fit stage catches CancelFitException: with_events(learn, ..., 'fit', CancelFitException).")
         except Exception as err:  # noqa: BLE001  the student's loop crashed
             hint = ("This piece is not written yet: replace `raise NotImplementedError()` in its cell with your code."
-                    if isinstance(err, NotImplementedError) else hint_for(f"raised {type(err).__name__}", ""))
+                    if isinstance(err, NotImplementedError) else hint_for(f"raised {type(err).__name__}: {err}", ""))
             fail(f"raised {type(err).__name__}", called=called, expected="<training runs to its end>",
                  got=f"<raised {type(err).__name__}: {err}>", hint=hint)
         _compare_logs(got, expected, called, hint_for)
@@ -163,7 +163,7 @@ def _with_events_hint(got: str, expected: str) -> str:
             "before_<stage> inside the try.")
 
 
-@check(points=3, timeout=60)
+@check(points=3, timeout=15)
 def with_events(student: Callable) -> None:
     """Your `with_events` fires before/after_cancel/after events and catches only its own stage's cancel exception."""
     ref = _ref()
@@ -182,16 +182,19 @@ def _one_batch_hint(got: str, expected: str) -> str:
                 "throws the gradients away), exactly once per training batch.")
     if "missing" in got:
         return "Set learn.pred before firing after_pred, and learn.loss (detached) before firing after_loss."
+    if got.startswith("raised") and "grad" in got:
+        return ("During validation (learn.training is False) there is no backward pass and no step (validation runs "
+                "without gradients): return after after_loss.")
     if got.startswith("raised"):
-        return ("During validation (learn.training is False) there is no backward pass and no step: return after "
-                "after_loss. Compute the loss as learn.loss_func(learn.pred, *learn.yb).")
+        return ("Follow the steps: learn.pred = learn.model(*learn.xb) (unpack the tuple), then "
+                "learn.loss_func(learn.pred, *learn.yb); backward and step only when learn.training.")
     if expected.startswith(("before_backward", "before_step")) or got.startswith(("before_backward", "before_step")):
         return ("Run backward and step as stages with events: with_events(learn, ..., 'backward', "
                 "CancelBackwardException), then with_events(learn, ..., 'step', CancelStepException), training only.")
     return "Order: pred, after_pred, loss, after_loss, then (training only) backward stage, step stage, zero_grad."
 
 
-@check(points=3, timeout=60)
+@check(points=3, timeout=15)
 def one_batch(student: Callable) -> None:
     """Your `one_batch` predicts, computes the loss, and when training runs backward and step, then zero_grad."""
     ref = _ref()
@@ -238,7 +241,7 @@ def _batch_spy(name: str, order: int):
     return type(name, (ref.Callback,), {"order": order, "before_fit": before_fit, "before_batch": before_batch})()
 
 
-@check(points=2, timeout=30)
+@check(points=2, timeout=15)
 def train_noise(TrainNoise: type) -> None:
     """Your `TrainNoise(std)` adds noise of that std to training inputs only, keeping xb a tuple and yb untouched."""
     import torch
@@ -337,7 +340,7 @@ _STOP_CASES = [
 ]
 
 
-@check(points=2, timeout=20)
+@check(points=2, timeout=10)
 def early_stopping(EarlyStopping: type) -> None:
     """Your `EarlyStopping(patience)` stops the fit like the reference, on the same validation losses."""
     ref = _ref()
@@ -377,7 +380,7 @@ def _clip_model(seed: int, scale: float):
     return model
 
 
-@check(points=2, timeout=20)
+@check(points=2, timeout=10)
 def grad_clip(GradClip: type) -> None:
     """Your `GradClip(max_norm)` scales all gradients together in before_step when their global norm is too big."""
     ref = _ref()

@@ -86,6 +86,10 @@ def combine_scheds(student: Callable) -> None:
     for pcts, ends in cases:
         scheds = [_lin(a, b) for a, b in ends]
         combined = call(student, pcts, scheds)
+        if not callable(combined):
+            fail("wrong kind of result", called=f"combine_scheds({pcts!r}, [...])",
+                 expected="a function of the overall position", got=combined,
+                 hint="Define an inner function of pos and return it (without calling it).")
         expected_fn = ref.combine_scheds(pcts, [_lin(a, b) for a, b in ends])
         bounds = [sum(pcts[:i]) for i in range(len(pcts) + 1)]
         positions = [0.0, 1.0] + bounds[1:-1] + [(a + b) / 2 for a, b in zip(bounds, bounds[1:])]
@@ -212,7 +216,7 @@ def _run_scheduler(cb, n_epoch: int) -> Any:
     return log
 
 
-@check(points=3, timeout=30)
+@check(points=3, timeout=15)
 def param_scheduler(ParamScheduler: type) -> None:
     """Your `ParamScheduler` sets every scheduled hyper-parameter from pct_train before each training batch."""
     ref = _ref()
@@ -297,7 +301,7 @@ def _finder_curves() -> list[tuple[str, Any, Any]]:
     return out
 
 
-@check(points=2, timeout=20)
+@check(points=2, timeout=10)
 def valley(student: Callable) -> None:
     """Your `valley(lrs, losses, num_it)` suggests the same lr and point as the reference."""
     ref = _ref()
