@@ -1,9 +1,6 @@
 """`from fastlayers.all import *` gives notebooks every layer's public names; progress can be set by env."""
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 
 
 def test_star_import_brings_all_layers():
@@ -16,9 +13,10 @@ def test_star_import_brings_all_layers():
     assert a.skipped_layers == {}, a.skipped_layers
 
 
-def test_progress_off_from_environment():
-    code = ("from fastlayers.training import Learner, progress_defaults; "
-            "print(progress_defaults.show_progress)")
-    env = {**os.environ, "FASTLAYERS_PROGRESS": "0"}
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "False"
+def test_progress_off_from_environment(monkeypatch):
+    from fastlayers.training import progress_from_env
+    for value, expected in (("0", False), ("off", False), ("False", False), ("1", True), ("", True)):
+        monkeypatch.setenv("FASTLAYERS_PROGRESS", value)
+        assert progress_from_env() is expected
+    monkeypatch.delenv("FASTLAYERS_PROGRESS")
+    assert progress_from_env() is True

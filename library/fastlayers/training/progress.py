@@ -7,12 +7,17 @@ from typing import Any
 
 from .callback import Callback
 
-__all__ = ["ProgressCallback", "progress_defaults", "set_progress"]
+__all__ = ["ProgressCallback", "progress_defaults", "set_progress", "progress_from_env"]
+
+
+def progress_from_env() -> bool:
+    """False when the environment variable FASTLAYERS_PROGRESS is 0/false/no/off (e.g. for autograding)."""
+    return os.environ.get("FASTLAYERS_PROGRESS", "1").strip().lower() not in ("0", "false", "no", "off")
 
 
 class _Defaults:
-    """Module-wide default: whether new Learners show progress bars (env FASTLAYERS_PROGRESS=0 turns them off)."""
-    show_progress: bool = os.environ.get("FASTLAYERS_PROGRESS", "1").strip().lower() not in ("0", "false", "no", "off")
+    """Module-wide default: whether new Learners show progress bars."""
+    show_progress: bool = progress_from_env()
 
 
 progress_defaults = _Defaults()
