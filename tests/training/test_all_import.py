@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 
-
 def test_star_import_brings_all_layers():
     ns: dict = {}
     exec("from fastlayers.all import *", ns)
