@@ -397,8 +397,8 @@ def grad_clip(GradClip: type) -> None:
         ref_cb("before_step")
         grads = [p.grad for p in model.parameters() if p.requires_grad]
         expected = [p.grad for p in ref_model.parameters() if p.requires_grad]
-        total = math.sqrt(sum(float((g ** 2).sum()) for g in _clip_model(seed, scale).parameters()
-                              if g.grad is not None for g in [g.grad]))
+        fresh = [p.grad for p in _clip_model(seed, scale).parameters() if p.grad is not None]
+        total = math.sqrt(sum(float((g ** 2).sum()) for g in fresh))  # the global norm before clipping
         called = f"GradClip({max_norm}) at before_step on gradients of global norm {total:.3f}"
         hint = ("One norm for all gradients together: sqrt of the sum of every squared entry; when it exceeds "
                 "max_norm multiply every gradient by max_norm / (norm + 1e-6).")
