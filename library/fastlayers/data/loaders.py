@@ -132,7 +132,10 @@ class DataLoaders:
     # ----- what the training layer asks for -----
     @property
     def n_inp(self) -> int:
-        """How many leading batch elements are inputs (the rest are targets); 1 unless the dataset says otherwise."""
+        """How many leading batch elements are inputs (the rest are targets); 1 unless the dataset says otherwise.
+        Our own loaders answer themselves, since one may add inputs of its own (a padding mask)."""
+        if isinstance(self.train, DataLoader):
+            return self.train.n_inp
         return getattr(self.train_ds, "n_inp", 1)
 
     @property

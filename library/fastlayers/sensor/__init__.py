@@ -9,9 +9,10 @@ from .synthetic import *
 from .models import *
 from .show import *
 from .loaders import *
+from .block import *
 from .learner import *
 
-from . import masking, series, windows, normalize, padding, augment, synthetic, models, show, loaders, learner
+from . import masking, series, windows, normalize, padding, augment, synthetic, models, show, loaders, block, learner
 
-__all__ = [n for m in (masking, series, windows, normalize, padding, augment, synthetic, models, show, loaders, learner)
-           for n in m.__all__]
+__all__ = [n for m in (masking, series, windows, normalize, padding, augment, synthetic, models, show, loaders, block,
+                       learner) for n in m.__all__]
