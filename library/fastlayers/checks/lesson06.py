@@ -113,6 +113,9 @@ def _combine_hint(pos: float, pcts: list, ends: list, got: Any) -> str:
     except Exception:  # noqa: BLE001
         return "A schedule returns a number."
     a, b = ends[idx]
+    if _as_bounds(pos, pcts, ends, g):
+        return ("`pcts` are the shares of each segment, not where they end: add them up to get the segment bounds "
+                "(shares [0.3, 0.7] -> bounds 0, 0.3, 1.0).")
     if math.isclose(g, _linear(a, b, pos), rel_tol=1e-6, abs_tol=1e-9) and not math.isclose(local, pos):
         return ("The segment's schedule got the overall position; rescale it to the segment: "
                 "(pos - segment start) / segment length, so each schedule sees 0 at its start and 1 at its end.")
@@ -124,9 +127,21 @@ def _combine_hint(pos: float, pcts: list, ends: list, got: Any) -> str:
             "the shares in `pcts` add up to the segment bounds.")
 
 
-_ONE_CYCLE_FACTS = [  # measured with lr_max=1e-3 and default arguments: (pos, lr, mom)
-    (0.0, 4.0e-5, 0.95), (0.1, 3.716719e-4, 0.915451), (0.125, 5.2e-4, 0.90), (0.25, 1e-3, 0.85),
-    (0.5, 7.500025e-4, 0.875), (0.75, 2.500075e-4, 0.925), (0.9, 4.323687e-5, 0.945677), (1.0, 1e-8, 0.95),
+def _as_bounds(pos: float, pcts: list, ends: list, got: float) -> bool:
+    """Whether `got` is what reading `pcts` as segment ends (instead of shares) would give."""
+    bounds = [0.0] + list(pcts)
+    idx = 0
+    while idx < len(ends) - 1 and pos >= bounds[idx + 1]:
+        idx += 1
+    width = bounds[idx + 1] - bounds[idx]
+    if width <= 0:
+        return False
+    return math.isclose(got, _linear(*ends[idx], (pos - bounds[idx]) / width), rel_tol=1e-6, abs_tol=1e-9)
+
+
+_ONE_CYCLE_FACTS = [  # measured with lr_max=1e-3 and default arguments: (pos, lr, mom); the ends first
+    (0.0, 4.0e-5, 0.95), (1.0, 1e-8, 0.95), (0.25, 1e-3, 0.85), (0.1, 3.716719e-4, 0.915451),
+    (0.125, 5.2e-4, 0.90), (0.5, 7.500025e-4, 0.875), (0.75, 2.500075e-4, 0.925), (0.9, 4.323687e-5, 0.945677),
 ]
 
 
