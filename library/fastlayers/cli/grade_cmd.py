@@ -201,18 +201,20 @@ def _assignments(folder: Path, lessons: list[str] | None) -> list[str]:
     return [n for n in names if lessons is None or n[:2] in lessons]
 
 
-def generate(course: Path, name: str, out: Path) -> Path:
-    """Generate the student version of `solutions/<name>` into `out/<name>` (via a scratch copy of the course)."""
+def generate(course: Path, names: list[str], out: Path) -> None:
+    """Generate the student versions of `solutions/<name>` into `out/<name>`, one nbgrader run in a scratch course."""
     with tempfile.TemporaryDirectory(prefix="fastlayers-release-") as tmp:
         scratch = Path(tmp)
         shutil.copy(course / "nbgrader_config.py", scratch / "nbgrader_config.py")
-        shutil.copytree(course / "solutions" / name, scratch / "solutions" / name)
-        _nbgrader(scratch, "generate_assignment", name, "--force")
-        target = out / name
-        if target.exists():
-            shutil.rmtree(target)
-        shutil.copytree(scratch / "exercises" / name, target)
-    return target
+        for name in names:
+            shutil.copytree(course / "solutions" / name, scratch / "solutions" / name,
+                            ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+        # a scratch gradebook keeps the course's own gradebook.db untouched; "*" = every copied assignment
+        _nbgrader(scratch, "generate_assignment", "*", "--force")
+        for name in names:
+            if (out / name).exists():
+                shutil.rmtree(out / name)
+            shutil.copytree(scratch / "exercises" / name, out / name)
 
 
 STUB = "# YOUR CODE HERE\nraise NotImplementedError()"  # as in nbgrader_config.py
@@ -252,32 +254,27 @@ def run_release(args: argparse.Namespace) -> int:
     names = _assignments(course / "solutions", _lesson_ids(args.lessons))
     if not names:
         raise CommandError(f"no exercises to release in {course / 'solutions'}", code=EXIT_MISSING)
-    refused = []
+    refused, edited = [], {}
+    for name in names:
+        target = course / "exercises" / name
+        edited[name] = [target / src.name for src in sorted((course / "solutions" / name).glob("*.ipynb"))
+                        if (target / src.name).exists() and edited_cells(src, target / src.name)]
+        if edited[name] and not args.force:
+            refused.append(name)
+            print(f"{name}: NOT released: {', '.join(str(e) for e in edited[name])} holds your own code; "
+                  f"pass --force to replace it (a .bak copy is kept)")
+    todo = [n for n in names if n not in refused]
     with tempfile.TemporaryDirectory(prefix="fastlayers-new-") as tmp:
-        for name in names:
+        if todo:
+            generate(course, todo, Path(tmp))
+        for name in todo:
             target = course / "exercises" / name
-            edited = []
-            for src in sorted((course / "solutions" / name).glob("*.ipynb")):
-                old = target / src.name
-                if old.exists() and edited_cells(src, old):
-                    edited.append(old)
-            if edited and not args.force:
-                refused.append(name)
-                print(f"{name}: NOT released: {', '.join(str(e) for e in edited)} holds your own code; "
-                      f"pass --force to replace it (a .bak copy is kept)")
-                continue
-            fresh = generate(course, name, Path(tmp))
-            for old in edited:
+            for old in edited[name]:
                 backup = old.with_suffix(f".ipynb.bak-{time.strftime('%Y%m%d-%H%M%S')}")
                 shutil.copy(old, backup)
                 print(f"{name}: kept your edited notebook as {backup}")
             target.mkdir(parents=True, exist_ok=True)
-            for item in fresh.iterdir():
-                dest = target / item.name
-                if item.is_dir():
-                    shutil.copytree(item, dest, dirs_exist_ok=True)
-                else:
-                    shutil.copy(item, dest)
+            shutil.copytree(Path(tmp) / name, target, dirs_exist_ok=True)
             print(f"{name}: released to {target}")
     return EXIT_PROBLEMS if refused else EXIT_OK
 
