@@ -71,11 +71,17 @@ def _pytest(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
 
 
 def test_pytest_plugin_one_item_per_check_with_lesson_markers(course):
+    import json
+    exercise = course / "exercises" / "00_fixture" / "00_fixture.ipynb"
+    nb = json.loads(exercise.read_text())
+    nb["cells"] = [c for c in nb["cells"] if c["metadata"]["nbgrader"]["grade_id"] != "add"]  # a deleted test cell
+    exercise.write_text(json.dumps(nb))
     proc = _pytest(["solutions", "exercises", "-v"], course)
     out = proc.stdout
     assert proc.returncode == 1, out
     assert "solutions/00_fixture/00_fixture.ipynb::add PASSED" in out
     assert "exercises/00_fixture/00_fixture.ipynb::mean FAILED" in out
+    assert "exercises/00_fixture/00_fixture.ipynb::add FAILED" in out and "test cell was deleted" in out
     assert "raised NotImplementedError" in out and "exercises/00_fixture/00_fixture.ipynb: 0/5 points" in out
     proc = _pytest(["solutions", "exercises", "-m", "lesson00 and not lesson06", "-q", "-k", "solutions"], course)
     assert proc.returncode == 0 and "2 passed, 2 deselected" in proc.stdout, proc.stdout

@@ -22,7 +22,7 @@ from typing import Any
 
 from fastlayers.checks.notebook import Cell, NotebookError, lesson_of, read_cells, autograded_cells
 
-__all__ = ["Job", "CheckResult", "NotebookResult", "run_notebooks", "run_notebook", "main"]
+__all__ = ["Job", "CheckResult", "NotebookResult", "run_notebooks", "run_notebook", "graded_job", "main"]
 
 DEFAULT_CELL_TIMEOUT = 300.0
 
@@ -304,6 +304,25 @@ def _run_batch(batch: list[_Prepared], ids: list[int], timings: list[float], cel
         elif len(settled) < len(batch):
             raise RuntimeError(f"runner child exited early without reporting; see {log.read_text()[-2000:]}")
     return settled
+
+
+def graded_job(notebook: str | Path, label: str = "") -> Job:
+    """A job for a learner's notebook that runs the ORIGINAL test cells (incl. hidden tests) from the matching
+    `solutions/NN_topic/NN_topic.ipynb` next to its folder, when there is one: like nbgrader autograde, an edited
+    or deleted test cell then changes nothing."""
+    nb = Path(notebook)
+    job = Job(str(nb), label=label)
+    source = nb.resolve().parents[1].parent / "solutions" / nb.parent.name / nb.name
+    if not source.is_file() or source == nb.resolve():
+        return job
+    try:
+        reference = {c.grade_id: c for c in autograded_cells(read_cells(source))}
+        present = {c.grade_id for c in read_cells(nb)}
+    except NotebookError:
+        return job  # an unreadable learner notebook is reported when it runs
+    job.replace = {gid: c.source for gid, c in reference.items() if gid in present}
+    job.expected_tests = {gid: c.points for gid, c in reference.items()}
+    return job
 
 
 def run_notebook(path: str | Path, **kwargs: Any) -> NotebookResult:

@@ -69,8 +69,8 @@ def _lesson_ids(values: list[str]) -> list[str] | None:
 # ----------------------------------------------------------------------------------------------------------------
 
 def _grade_notebooks(args: argparse.Namespace) -> list[Any]:
-    from fastlayers.checks.notebook import NotebookError, find_notebooks, read_cells, autograded_cells
-    from fastlayers.checks.runner import Job, run_notebooks
+    from fastlayers.checks.notebook import find_notebooks
+    from fastlayers.checks.runner import graded_job, run_notebooks
 
     folder = Path(args.notebooks)
     if not folder.is_dir():
@@ -83,22 +83,8 @@ def _grade_notebooks(args: argparse.Namespace) -> list[Any]:
         wanted = f" for lesson(s) {', '.join(lessons)}" if lessons else ""
         raise CommandError(f"no graded notebooks{wanted} in {folder}/ (lessons there: {', '.join(have) or 'none'})",
                            code=EXIT_MISSING)
-    jobs = []
-    solutions = folder.parent / "solutions"
-    for nb in notebooks:
-        job = Job(str(nb), label=nb.parent.name)
-        source = solutions / nb.parent.name / nb.name
-        if source.is_file() and source.resolve() != nb.resolve():
-            # Grade with the original test cells (incl. hidden tests), like nbgrader does: an edited or deleted
-            # test cell can't change the result.
-            try:
-                ref_tests = {c.grade_id: c for c in autograded_cells(read_cells(source))}
-                present = {c.grade_id for c in read_cells(nb)}
-            except NotebookError:
-                ref_tests, present = {}, set()
-            job.replace = {gid: c.source for gid, c in ref_tests.items() if gid in present}
-            job.expected_tests = {gid: c.points for gid, c in ref_tests.items()}
-        jobs.append(job)
+    # original test cells from solutions/ when it is there (edited or deleted test cells change nothing)
+    jobs = [graded_job(nb, label=nb.parent.name) for nb in notebooks]
     print(f"grading {len(jobs)} notebook(s) in {folder}/ ...", flush=True)
     return run_notebooks(jobs, cell_timeout=args.cell_timeout, json_path=getattr(args, "json", None))
 
