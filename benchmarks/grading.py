@@ -31,6 +31,13 @@ def main() -> None:
         course = Path(tmp)
         shutil.copy(ROOT / "nbgrader_config.py", course)
         src = write_course(course)
+        shutil.copytree(ROOT / "solutions" / "06_schedules", course / "solutions" / "06_schedules")
+        subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", "06_schedules", "--force"],
+                       cwd=course, env=ENV, capture_output=True, check=True)
+        sub06 = course / "submitted" / "student06" / "06_schedules"
+        shutil.copytree(ROOT / "solutions" / "06_schedules", sub06)
+        t06 = timed([sys.executable, "-m", "nbgrader", "autograde", "06_schedules", "--force"], course)
+        print(f"nbgrader autograde of one lesson-06 submission (the solution): {t06:.1f} s")
         nb = json.loads(src.read_text())
         subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", NAME, "--force"], cwd=course,
                        env=ENV, capture_output=True, check=True)

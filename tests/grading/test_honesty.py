@@ -34,26 +34,31 @@ def _piece_tests(cells, solution_id: str) -> set[str]:
     return tests
 
 
+def run_lesson(name: str) -> dict:
+    """Solution, untouched exercise and every mutant of one lesson, run in one shared runner process."""
+    source = ROOT / "solutions" / name / f"{name}.ipynb"
+    cells = read_cells(source)
+    all_tests = {c.grade_id for c in autograded_cells(cells)}
+    mutants = mutants_of(name[:2])
+    jobs = [Job(str(source), label="solution")]
+    if _exercise(name).is_file():
+        jobs.append(Job(str(_exercise(name)), label="exercise"))
+    for m in mutants:
+        # run only the mutated piece's checks: each piece is graded on its own (reference pieces around it)
+        skip = all_tests - _piece_tests(cells, m.cell)
+        jobs.append(Job(str(source), replace={m.cell: m.source}, label=m.name, skip=skip))
+    results = run_notebooks(jobs, share_process=True, cell_timeout=CELL_TIMEOUT)
+    return {"results": {r.label: r for r in results}, "mutants": mutants, "cells": cells}
+
+
 @pytest.fixture(scope="module")
-def lesson_runs(request) -> dict:
-    """Per lesson: solution, untouched exercise and every mutant run, sharing one process per lesson."""
+def lesson_runs() -> dict:
+    """run_lesson, once per lesson per test session."""
     cache: dict = {}
 
     def get(name: str) -> dict:
         if name not in cache:
-            source = ROOT / "solutions" / name / f"{name}.ipynb"
-            cells = read_cells(source)
-            all_tests = {c.grade_id for c in autograded_cells(cells)}
-            mutants = mutants_of(name[:2])
-            jobs = [Job(str(source), label="solution")]
-            if _exercise(name).is_file():
-                jobs.append(Job(str(_exercise(name)), label="exercise"))
-            for m in mutants:
-                # run only the mutated piece's checks: each piece is graded on its own (reference pieces around it)
-                skip = all_tests - _piece_tests(cells, m.cell)
-                jobs.append(Job(str(source), replace={m.cell: m.source}, label=m.name, skip=skip))
-            results = run_notebooks(jobs, share_process=True, cell_timeout=CELL_TIMEOUT)
-            cache[name] = {"results": {r.label: r for r in results}, "mutants": mutants, "cells": cells}
+            cache[name] = run_lesson(name)
         return cache[name]
 
     return get
@@ -140,3 +145,12 @@ def test_committed_exercises_equal_a_fresh_release(tmp_path):
         assert _normalised(committed) == _normalised(fresh), \
             f"exercises/{name} differs from what solutions/{name} generates: run `fastlayers release {name[:2]}`"
         assert "### BEGIN SOLUTION" not in fresh.read_text() and "### BEGIN HIDDEN TESTS" not in fresh.read_text()
+
+
+if __name__ == "__main__":  # python -m tests.grading.test_honesty: the mutant catalogue and what catches each
+    for lesson in LESSONS:
+        run = run_lesson(lesson)
+        print(f"\n### {lesson}\n| mutant | cell | caught by |\n|---|---|---|")
+        for m in run["mutants"]:
+            caught = [c.name for c in run["results"][m.name].checks if not c.passed]
+            print(f"| {m.name} | {m.cell} | {', '.join(caught) or 'NOT CAUGHT'} |")
