@@ -103,12 +103,25 @@ def test_pipeline_setup_sees_earlier_transforms_output():
         order = 1
         def encodes(self, x: int): return x * 2
 
-    class Items:
-        def __init__(self, p): self.p = p
-        def __iter__(self): return (self.p(i) for i in [1, 2, 3])
-
     p = Pipeline([Record(), Double()])
-    p.setup(Items(p))
+    p.setup([1, 2, 3])          # plain items: Record's setups sees them after Double
+    assert seen == [[2, 4, 6]]
+    assert p(3) == 6
+
+
+def test_pipeline_setup_does_not_apply_twice_through_tfmdlists():
+    from fastlayers.data import TfmdLists
+    seen = []
+
+    class Record(Transform):
+        order = 5
+        def setups(self, items): seen.append(list(items))
+
+    class Double(Transform):
+        order = 1
+        def encodes(self, x: int): return x * 2
+
+    TfmdLists([1, 2, 3], [Record(), Double()])
     assert seen == [[2, 4, 6]]
 
 

@@ -35,6 +35,8 @@ class Pipeline:
     def setup(self, items=None, train_setup: bool = False) -> None:
         """Set up each transform on `items` as processed by the transforms before it, then add it to the pipeline."""
         tfms, self.fs = self.fs, []
+        if items is not None and not _reads_through(items, self):
+            items = _Processed(items, self)   # plain items: show each setups the output of the pipeline so far
         for t in tfms:
             self.add(t, items, train_setup)
 
@@ -88,6 +90,31 @@ class Pipeline:
 
     def __repr__(self) -> str:
         return f"Pipeline: {' -> '.join(t.name for t in self.fs) or '(empty)'}"
+
+
+def _reads_through(items: Any, pipe: Pipeline) -> bool:
+    """Whether `items` already applies `pipe` when read (a TfmdLists or a loader built around it)."""
+    return any(getattr(items, a, None) is pipe for a in ("tfms", "after_item", "before_batch", "after_batch"))
+
+
+class _Processed:
+    """A lazy view of `items` as they come out of `pipe` in its current state (grows as setup adds transforms)."""
+
+    def __init__(self, items: Any, pipe: Pipeline):
+        self.items, self.pipe = items, pipe
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, i: int) -> Any:
+        return self.pipe(self.items[i])
+
+    def __iter__(self):
+        return (self.pipe(o) for o in self.items)
+
+    @property
+    def train(self) -> "_Processed":
+        return _Processed(getattr(self.items, "train", self.items), self.pipe)
 
 
 def _showable(x: Any) -> bool:
