@@ -196,6 +196,11 @@ def test_show_training_loop_lists_events_and_callbacks(capsys):
     lines = out.splitlines()
     assert lines[0].startswith("before_fit") and lines[-1].startswith("after_fit")
     assert lines[1].startswith("  before_epoch")
+    indent = {l.strip().split(":")[0]: len(l) - len(l.lstrip()) for l in lines}
+    for stage in ("fit", "epoch", "train", "validate", "batch", "backward", "step"):
+        # a stage's before, after_cancel and after events line up: they frame the same block
+        assert indent[f"before_{stage}"] == indent[f"after_cancel_{stage}"] == indent[f"after_{stage}"], stage
+    assert indent["after_pred"] == indent["before_batch"] + 2
 
 
 def test_recorder_logs_lrs_losses_and_values():

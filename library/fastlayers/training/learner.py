@@ -188,14 +188,17 @@ class Learner:
 
     def show_training_loop(self) -> None:
         """Print every event of a fit, with the callbacks that run at it, indented by stage."""
-        indent = 0
+        indent, closed = 0, set()
         for e in EVENTS[1:]:   # after_create fires once, outside fit
-            if e.startswith("after_") and not e.startswith("after_cancel") and e not in ("after_pred", "after_loss"):
-                indent -= 2
+            stage = e.removeprefix("after_cancel_").removeprefix("after_")
+            if e.startswith("after_") and stage in _STAGE_EVENTS and stage not in closed:
+                indent -= 2        # after_cancel_X and after_X close stage X: both sit level with before_X
+                closed.add(stage)
             names = [type(c).__name__ for c in self._cbs_for(e)]
             print(" " * max(indent, 0) + e + (": " + ", ".join(names) if names else ""))
             if e.startswith("before_"):
                 indent += 2
+                closed.discard(e.removeprefix("before_"))
 
     # -- the loop --------------------------------------------------------------------------------
     def _with_events(self, f: Callable[[], None], stage: str, cancel: type) -> None:
