@@ -39,4 +39,6 @@ def test_grade_every_kind_of_submission(course):
     for page in feedback:
         html = page.read_text()
         assert SECRET not in html and "BEGIN HIDDEN TESTS" not in html, page
+    # the check's own time limit stopped the loop inside the Jupyter kernel (not nbgrader's 300 s cell timeout)
+    assert "no answer within the time limit of 2 s" in (course / "feedback" / "loops" / NAME / f"{NAME}.html").read_text()
     assert "CheckFailure: add: wrong result" in (course / "feedback" / "edits_test" / NAME / f"{NAME}.html").read_text()
