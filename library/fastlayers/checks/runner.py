@@ -288,12 +288,14 @@ def _run_batch(batch: list[_Prepared], ids: list[int], timings: list[float], cel
             j, cell = current if current is not None else (unsettled[0] if unsettled else len(batch), 0)
             if j < len(batch):
                 tail = log.read_text(errors="replace")[-800:].strip()
+                gid = next((c.grade_id for c in batch[j].cells if c.index == cell and c.grade_id), "")
+                where = f"cell {cell} ({gid})" if gid else f"cell {cell}"
                 if killed:
-                    reason = (f"cell {cell} was still running after the safety timeout of {cell_timeout:g} s; "
+                    reason = (f"{where} was still running after the safety timeout of {cell_timeout:g} s; "
                               f"the notebook's process was stopped")
                 else:
-                    reason = (f"the notebook's process ended with exit code {proc.returncode} while running cell "
-                              f"{cell} (os._exit, a crash, or running out of memory); later checks could not run")
+                    reason = (f"the notebook's process ended with exit code {proc.returncode} while running "
+                              f"{where} (os._exit, a crash, or running out of memory); later checks could not run")
                     if tail:
                         reason += f"\n  last output: {tail}"
                 batch[j].fail_rest(cell, reason)
