@@ -47,6 +47,14 @@ def test_rules_reject_non_strings():
         apply_rules(float("nan"))
 
 
+@pytest.mark.parametrize("context", ["{}", "({})", "{}.", "\"{}\"", "{}'s", "a-{}", "{}!!"])
+def test_special_tokens_stay_whole(tok, context):
+    for special in SPECIAL_TOKENS:
+        assert special in tok(context.format(special)), (special, context)
+    odd = SpacyTokenizer(special_toks=["x-y"])  # a special token spaCy would split gets a special case
+    assert "x-y" in odd("a x-y b")
+
+
 def test_empty_and_whitespace_texts(tok):
     assert tok(apply_rules("")) == ["xxbos"]
     assert tok(apply_rules("   \t  ")) == ["xxbos"]

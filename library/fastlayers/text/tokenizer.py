@@ -27,7 +27,10 @@ class SpacyTokenizer:
         # only the tokenizer is used: a blank pipeline has no tagger/parser to slow us down, and needs no download
         self.tok = spacy.blank(lang).tokenizer
         for t in self.special_toks:
-            self.tok.add_special_case(t, [{ORTH: t}])
+            # Register only tokens spaCy would split: every special case costs time on every document (spaCy
+            # re-checks the matches), and the default `xx...` tokens are plain words the rules surround by spaces.
+            if [w.text for w in self.tok(t)] != [t]:
+                self.tok.add_special_case(t, [{ORTH: t}])
 
     def __call__(self, text: str) -> list[str]:
         """The tokens of `text`; whitespace runs other than one space become tokens (spaCy's convention)."""
