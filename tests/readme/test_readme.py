@@ -67,3 +67,19 @@ def test_layout_paths_in_the_readme_exist():
     layout = README.split("## Repository layout", 1)[1]
     for name in re.findall(r"^(\S+)\s{2,}", layout.split("```")[1], flags=re.M):
         assert (ROOT / name.rstrip("/")).exists(), f"README names {name} but it does not exist"
+
+
+PYTHON_BLOCKS = re.findall(r"```python\n(.*?)```", README, flags=re.S)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("i", range(len(PYTHON_BLOCKS)))
+def test_every_python_example_in_the_readme_runs(i, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)          # examples may write models/ or caches: keep them out of the repo
+    monkeypatch.setenv("FASTLAYERS_PROGRESS", "0")
+    exec(compile(PYTHON_BLOCKS[i], f"README python block {i}", "exec"), {"__name__": "__readme__"})
+    assert capsys.readouterr().out.strip(), "every README example prints what it shows"
+
+
+def test_the_readme_has_python_examples():
+    assert len(PYTHON_BLOCKS) >= 3
