@@ -64,6 +64,14 @@ def test_first_difference_none_when_equal_and_types_on_request():
     assert first_difference(float("nan"), float("nan")) is None
 
 
+def test_numpy_scalars_compare_as_numbers():
+    # Reference code often returns numpy scalars; a student's plain float of the same value must match.
+    assert first_difference(0.5, np.float64(0.5)) is None
+    assert first_difference(0.5, np.float32(0.5), rtol=1e-6) is None
+    assert "got 0.4, expected 0.5" in first_difference(0.4, np.float64(0.5))
+    assert first_difference("0.5", np.float64(0.5)) is not None
+
+
 def test_expect_close_tolerance():
     expect_close(torch.tensor([1.0, 2.0]), torch.tensor([1.0, 2.0 + 1e-7]))
     expect_close(0.30000001, 0.3, rtol=1e-6)

@@ -114,6 +114,8 @@ def first_difference(got: Any, expected: Any, *, rtol: float | None = None, atol
     """
     if same_type and type(got) is not type(expected):
         return f"{_path_text(path)}: got a {type(got).__name__}, expected a {type(expected).__name__}"
+    if (_is_array(expected) or _is_tensor(expected)) and _is_number(expected) and _is_number(got):
+        expected = expected.item()    # a numpy scalar or 0-d tensor is compared as the number it holds
     if _is_tensor(expected) or _is_array(expected):
         return _array_difference(got, expected, rtol, atol, path)
     if isinstance(expected, dict):
