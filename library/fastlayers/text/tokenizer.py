@@ -57,6 +57,18 @@ def _tokenize_chunk(args: tuple) -> list[list[str]]:
     return [tok(apply_rules(t, rules)) for t in texts]
 
 
+_worker: dict = {}  # each worker process builds its tokenizer once (building spaCy's takes a good fraction of a second)
+
+
+def _init_worker(tok: Callable[[str], list[str]], rules: list[Callable[[str], str]]) -> None:
+    _worker["args"] = (tok, rules)
+
+
+def _worker_chunk(texts: list[str]) -> list[list[str]]:
+    tok, rules = _worker["args"]
+    return _tokenize_chunk((tok, rules, texts))
+
+
 def tokenize_texts(texts: Sequence[str], tok: Callable[[str], list[str]] | None = None,
                    rules: list[Callable[[str], str]] | None = None, n_workers: int = 1) -> list[list[str]]:
     """Apply `rules` then `tok` to every text, in `n_workers` processes when that is worth it."""
@@ -66,10 +78,10 @@ def tokenize_texts(texts: Sequence[str], tok: Callable[[str], list[str]] | None 
     if n_workers <= 1 or len(texts) < 200:  # starting processes costs more than it saves on small corpora
         return _tokenize_chunk((tok, rules, texts))
     n = -(-len(texts) // (n_workers * 4))  # a few chunks per worker so that uneven lengths balance out
-    chunks = [(tok, rules, texts[i:i + n]) for i in range(0, len(texts), n)]
+    chunks = [texts[i:i + n] for i in range(0, len(texts), n)]
     ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
-    with ctx.Pool(n_workers) as pool:
-        return [doc for part in pool.map(_tokenize_chunk, chunks) for doc in part]
+    with ctx.Pool(n_workers, initializer=_init_worker, initargs=(tok, rules)) as pool:
+        return [doc for part in pool.map(_worker_chunk, chunks) for doc in part]
 
 
 def _default_cache_dir() -> Path:
