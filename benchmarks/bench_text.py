@@ -66,7 +66,8 @@ def tfidf_baseline(df: pd.DataFrame) -> float:
     return float((clf.predict(vec.transform(valid.text)) == valid.label).mean())
 
 
-def recipe(df: pd.DataFrame, seed: int, lm_epochs: int, clas_epochs: int, size: dict, workdir: str) -> float:
+def recipe(df: pd.DataFrame, seed: int, lm_epochs: int, clas_epochs: int, size: dict, workdir: str,
+           drop_mult: float = 0.5, lr: float = 1e-2) -> float:
     """The default recipe: a language model on all 1000 reviews (no labels), its encoder in a classifier,
     gradual unfreezing (head, last LSTM, everything). Returns the validation accuracy."""
     torch.manual_seed(seed)
@@ -78,8 +79,8 @@ def recipe(df: pd.DataFrame, seed: int, lm_epochs: int, clas_epochs: int, size: 
         lm.save_encoder(f"enc{seed}")
         vocab = dls_lm.numericalize.vocab
     dls = TextDataLoaders.from_df(df, valid_col="is_valid", bs=32, seed=seed, vocab=vocab)
-    learn = text_classifier_learner(dls, awd_lstm_clas_config(**size), drop_mult=0.5, max_len=256, progress=False,
-                                    path=workdir)
+    learn = text_classifier_learner(dls, awd_lstm_clas_config(**size), drop_mult=drop_mult, max_len=256,
+                                    progress=False, path=workdir)
     if lm_epochs:
         learn.load_encoder(f"enc{seed}")
         learn.fit_one_cycle(1, 2e-2)
@@ -88,7 +89,7 @@ def recipe(df: pd.DataFrame, seed: int, lm_epochs: int, clas_epochs: int, size: 
         learn.unfreeze()
         learn.fit_one_cycle(clas_epochs, slice(2e-3 / 2.6**4, 2e-3))
     else:
-        learn.fit_one_cycle(clas_epochs, 1e-2)
+        learn.fit_one_cycle(clas_epochs, lr)
     return float(learn.recorder.values[-1][-1])
 
 
@@ -102,6 +103,8 @@ def main() -> None:
     ap.add_argument("--clas-epochs", type=int, default=4)
     ap.add_argument("--emb", type=int, default=100)
     ap.add_argument("--hid", type=int, default=200)
+    ap.add_argument("--drop-mult", type=float, default=0.5)
+    ap.add_argument("--lr", type=float, default=1e-2, help="classifier lr when there is no language model")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     df = pd.read_csv(get_dataset("imdb_sample") / "texts.csv")
@@ -118,10 +121,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as workdir:
         for seed in range(args.seeds):
             start = time.perf_counter()
-            accs.append(recipe(df, seed, args.lm_epochs, args.clas_epochs, size, workdir))
+            accs.append(recipe(df, seed, args.lm_epochs, args.clas_epochs, size, workdir, args.drop_mult, args.lr))
             print(f"  recipe seed {seed}: {accs[-1]:.3f} in {time.perf_counter() - start:.0f} s "
                   f"(LM {args.lm_epochs} epochs + classifier 2 + {args.clas_epochs}, {size}, "
-                  f"{args.threads} threads)", flush=True)
+                  f"drop_mult {args.drop_mult}, {args.threads} threads)", flush=True)
     print(f"  recipe mean of {len(accs)} seeds: {statistics.mean(accs):.3f} (target >= 0.75; baseline {base:.3f})")
 
 

@@ -3,8 +3,8 @@ import torch
 import pytest
 
 from fastlayers.core import TensorText
-from fastlayers.text.batching import LMDataLoader, SortedDL, pad_collate
-from fastlayers.text.models import (AWD_LSTM, EmbeddingDropout, LSTMClassifier, RNNDropout, WeightDropout,
+from fastlayers.text.batching import LMDataLoader, SortedDL, pad_input
+from fastlayers.text.models import (AWD_LSTM, EmbeddingDropout, TextLSTM, RNNDropout, WeightDropout,
                                     awd_lstm_clas_config, awd_lstm_clas_split, awd_lstm_lm_config,
                                     get_language_model, get_text_classifier, masked_concat_pool)
 
@@ -13,10 +13,10 @@ TINY = dict(emb_sz=16, n_hid=24, n_layers=2)
 
 def test_pad_collate_sides():
     samples = [(torch.tensor([5, 6, 7]), 0), (torch.tensor([8]), 1)]
-    x, y = pad_collate(samples)
+    x, y = pad_input(samples)
     assert isinstance(x, TensorText)
     assert x.tolist() == [[5, 6, 7], [1, 1, 8]] and y.tolist() == [0, 1]
-    x, _ = pad_collate(samples, pad_idx=0, pad_first=False)
+    x, _ = pad_input(samples, pad_idx=0, pad_first=False)
     assert x.tolist() == [[5, 6, 7], [8, 0, 0]]
 
 
@@ -137,5 +137,5 @@ def test_classifier_and_its_parameter_groups():
     assert clf(x).shape == (5, 3)
     groups = awd_lstm_clas_split(clf)
     assert len(groups) == 4 and sum(len(g) for g in groups) == len(list(clf.parameters()))
-    assert LSTMClassifier(40, 2)(x).shape == (5, 2)
+    assert TextLSTM(40, 2)(x).shape == (5, 2)
 

@@ -9,15 +9,15 @@ import torch
 from ..core import TensorText
 from ..data import TfmdDL, DataLoader, collate
 
-__all__ = ["pad_collate", "SortedDL", "LMDataLoader"]
+__all__ = ["pad_input", "SortedDL", "LMDataLoader"]
 
 
-def pad_collate(samples: Sequence[tuple], pad_idx: int = 1, pad_first: bool = True) -> tuple:
+def pad_input(samples: Sequence[tuple], pad_idx: int = 1, pad_first: bool = True) -> tuple:
     """Pad the first element of every sample to the longest one and collate: (bs, max_len) ids + the rest.
 
     Padding goes first by default: a recurrent classifier that reads its last time step then sees real tokens."""
     if len(samples) == 0:
-        raise ValueError("pad_collate got no samples")
+        raise ValueError("pad_input got no samples")
     lens = [len(s[0]) for s in samples]
     x = torch.full((len(samples), max(lens)), pad_idx, dtype=torch.long)
     for i, (s, n) in enumerate(zip(samples, lens)):
@@ -59,7 +59,7 @@ class SortedDL(TfmdDL):
         return [i for b in [first] + [batches[j] for j in order] for i in b]
 
     def create_batch(self, items: list) -> tuple:
-        return pad_collate(items, self.pad_idx, self.pad_first)
+        return pad_input(items, self.pad_idx, self.pad_first)
 
     def new(self, dataset: Any = None, **kwargs) -> "SortedDL":
         kwargs.setdefault("pad_idx", self.pad_idx)

@@ -8,7 +8,7 @@ import torch
 
 from ..data import CrossEntropyLossFlat
 from ..training import Callback, Learner, accuracy
-from .models import (LSTMClassifier, SequentialRNN, awd_lstm_clas_config, awd_lstm_clas_split, awd_lstm_lm_config,
+from .models import (TextLSTM, SequentialRNN, awd_lstm_clas_config, awd_lstm_clas_split, awd_lstm_lm_config,
                      awd_lstm_lm_split, get_language_model, get_text_classifier)
 from .show import show_results
 
@@ -114,5 +114,5 @@ def text_classifier_learner(dls, config: dict | None = None, drop_mult: float = 
 
 def lstm_learner(dls, emb_sz: int = 64, n_hid: int = 128, metrics: Any = accuracy, **kwargs) -> TextLearner:
     """A plain LSTM classifier (last time step) on `dls`; batches must be left-padded (the default)."""
-    model = LSTMClassifier(len(dls.numericalize.vocab), dls.c, emb_sz=emb_sz, n_hid=n_hid)
+    model = TextLSTM(len(dls.numericalize.vocab), dls.c, emb_sz=emb_sz, n_hid=n_hid)
     return TextLearner(dls, model, metrics=metrics, **kwargs)

@@ -6,17 +6,17 @@ import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call
 
-__all__ = ["LSTMClassifier", "EmbeddingDropout", "RNNDropout", "WeightDropout", "AWD_LSTM", "LinearDecoder",
+__all__ = ["TextLSTM", "EmbeddingDropout", "RNNDropout", "WeightDropout", "AWD_LSTM", "LinearDecoder",
            "PoolingLinearClassifier", "SequentialRNN", "masked_concat_pool", "awd_lstm_lm_config",
            "awd_lstm_clas_config", "get_language_model", "get_text_classifier", "awd_lstm_lm_split",
            "awd_lstm_clas_split"]
 
 
-class LSTMClassifier(nn.Module):
+class TextLSTM(nn.Module):
     """Embedding -> LSTM -> linear on the last time step. Expects left-padded batches (the last step is a token)."""
 
-    def __init__(self, vocab_sz: int, n_out: int, emb_sz: int = 64, n_hid: int = 128, n_layers: int = 1,
-                 pad_idx: int = 1, dropout: float = 0.2):
+    def __init__(self, vocab_sz: int, n_out: int, emb_sz: int = 64, n_hid: int = 128, pad_idx: int = 1,
+                 n_layers: int = 1, dropout: float = 0.2):
         super().__init__()
         self.emb = nn.Embedding(vocab_sz, emb_sz, padding_idx=pad_idx)
         self.rnn = nn.LSTM(emb_sz, n_hid, n_layers, batch_first=True, dropout=dropout if n_layers > 1 else 0.0)
