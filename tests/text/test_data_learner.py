@@ -154,3 +154,19 @@ def test_language_model_encoder_transfer_and_gradual_unfreezing(tok, tmp_path):
     mismatch = text_classifier_learner(other, awd_lstm_clas_config(**TINY), progress=False, path=tmp_path)
     with pytest.raises(ValueError, match="vocab"):
         mismatch.load_encoder("enc")
+
+
+def test_text_block_in_a_data_block():
+    from fastlayers.data import CategoryBlock, ColSplitter, DataBlock
+    from fastlayers.text import LMDataLoader, SortedDL, TextBlock, toy_reviews
+    df = toy_reviews(80)
+    db = DataBlock(blocks=(TextBlock(min_freq=1), CategoryBlock()), get_x=lambda r: r["text"],
+                   get_y=lambda r: r["label"], splitter=ColSplitter("is_valid"))
+    dls = db.dataloaders(df, bs=8)
+    x, y = dls.valid.one_batch()
+    assert isinstance(dls.train, SortedDL) and x.shape[0] == 8 and x[:, -1].ne(1).all()
+    assert list(dls.vocab) == ["negative", "positive"]
+    lm = DataBlock(blocks=(TextBlock(is_lm=True, seq_len=10, min_freq=1),), get_x=lambda r: r["text"],
+                   splitter=ColSplitter("is_valid")).dataloaders(df, bs=4)
+    x, y = lm.train.one_batch()
+    assert isinstance(lm.train, LMDataLoader) and x.shape == (4, 10) and torch.equal(x[:, 1:], y[:, :-1])

@@ -6,7 +6,7 @@ from typing import Any, Iterator, Sequence
 
 import torch
 
-from ..core import TensorText
+from ..core import Pipeline, TensorText
 from ..data import TfmdDL, DataLoader, collate
 
 __all__ = ["pad_input", "SortedDL", "LMDataLoader"]
@@ -77,7 +77,19 @@ class LMDataLoader(DataLoader):
         if seq_len < 1:
             raise ValueError(f"seq_len must be >= 1, got {seq_len}")
         kwargs.pop("drop_last", None)  # the stream is cut to full rows anyway
+        for stage in ("after_item", "before_batch"):  # items are never built one by one here
+            tfms = kwargs.pop(stage, None) or []
+            extra = [t for t in (tfms if isinstance(tfms, (list, tuple)) else [tfms])
+                     if type(t).__name__ != "ToTensor"]  # ToTensor (DataBlock adds it) has nothing to do on ids
+            if extra:
+                raise ValueError(f"LMDataLoader builds batches from one token stream, so it has no {stage} stage; "
+                                 f"got {extra}: use batch transforms instead")
+        after_batch = kwargs.pop("after_batch", None)
         super().__init__(dataset, bs=bs, shuffle=shuffle, **kwargs)
+        if after_batch is not None and not callable(after_batch):  # a list of batch transforms, e.g. from DataBlock
+            self.after_batch = Pipeline(after_batch)
+        elif after_batch is not None:
+            self.after_batch = after_batch
         self.seq_len = seq_len
         self.docs = [torch.as_tensor(self._ids(self.dataset[i])) for i in range(self.n)]
         total = sum(len(d) for d in self.docs)

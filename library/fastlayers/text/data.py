@@ -17,7 +17,7 @@ __all__ = ["Tokenize", "TextBlock", "TextDataLoaders", "read_text_file"]
 
 class Tokenize(Transform):
     """Transform: one text (str) -> its tokens, with `tokenizer` (rules + spaCy)."""
-    order = -10
+    order = 0  # after the getter that picks the text out of a row (same order: the getter comes first)
 
     def __init__(self, tokenizer: Tokenizer | None = None):
         super().__init__()
