@@ -4,18 +4,9 @@
 """
 from __future__ import annotations
 
-import time
-
 import torch
 
-
-def best_of(f, repeats: int = 3) -> float:
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        f()
-        times.append(time.perf_counter() - t0)
-    return min(times)
+from timing import best
 
 
 def main() -> None:
@@ -39,8 +30,8 @@ def main() -> None:
             for t in tfms:
                 b = t(b, split_idx=0)
 
-    results = {"torchvision v2, per image": best_of(torchvision_per_image),
-               "fastlayers aug_transforms, batches of 64": best_of(fastlayers_batches)}
+    results = {"torchvision v2, per image": best(torchvision_per_image, repeats=3, warmup=0),
+               "fastlayers aug_transforms, batches of 64": best(fastlayers_batches, repeats=3, warmup=0)}
     base = results["torchvision v2, per image"]
     print(f"threads: {torch.get_num_threads()}")
     for name, t in results.items():

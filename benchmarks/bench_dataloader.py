@@ -1,10 +1,11 @@
 """One epoch over in-memory tensors (20,000 x 64 floats, bs 64): plain slicing vs fastlayers vs torch DataLoader."""
-import time
-
 import torch
 from torch.utils.data import DataLoader as TorchDataLoader, TensorDataset
 
 from fastlayers.data import DataLoader
+
+from timing import best
+
 
 torch.set_num_threads(1)
 N, D, BS, REPEATS = 20_000, 64, 64, 25
@@ -30,24 +31,15 @@ def ours(dl):
     return run
 
 
-def best(f) -> float:
-    f()  # warm up
-    times = []
-    for _ in range(REPEATS):
-        t = time.perf_counter()
-        f()
-        times.append(time.perf_counter() - t)
-    return min(times)
-
 
 if __name__ == "__main__":
     ds = TensorDataset(x, y)
     rows = [
-        ("plain slicing (in order)", best(plain_slicing)),
-        ("fastlayers DataLoader (in order)", best(ours(DataLoader(ds, bs=BS)))),
-        ("plain gather (shuffled)", best(plain_shuffled)),
-        ("fastlayers DataLoader (shuffled)", best(ours(DataLoader(ds, bs=BS, shuffle=True)))),
-        ("torch DataLoader (shuffled)", best(ours(TorchDataLoader(ds, batch_size=BS, shuffle=True)))),
+        ("plain slicing (in order)", best(plain_slicing, REPEATS)),
+        ("fastlayers DataLoader (in order)", best(ours(DataLoader(ds, bs=BS)), REPEATS)),
+        ("plain gather (shuffled)", best(plain_shuffled, REPEATS)),
+        ("fastlayers DataLoader (shuffled)", best(ours(DataLoader(ds, bs=BS, shuffle=True)), REPEATS)),
+        ("torch DataLoader (shuffled)", best(ours(TorchDataLoader(ds, batch_size=BS, shuffle=True)), REPEATS)),
     ]
     base = {"in order": rows[0][1], "shuffled": rows[2][1]}
     print(f"{'loader':36s} {'seconds':>9s} {'vs plain':>9s}")

@@ -1,9 +1,10 @@
 """Per-item cost of a 3-transform Pipeline against calling the same three functions directly."""
-import time
-
 import torch
 
 from fastlayers.core import Pipeline, TensorImage, Transform
+
+from timing import best
+
 
 torch.set_num_threads(1)
 N_ITEMS, REPEATS = 20_000, 7
@@ -29,18 +30,9 @@ class Clip(Transform):
     def encodes(self, x: int): return min(x, 100)
 
 
-def best(f) -> float:
-    f()
-    times = []
-    for _ in range(REPEATS):
-        t = time.perf_counter()
-        f()
-        times.append(time.perf_counter() - t)
-    return min(times)
-
 
 def per_item_us(f, items) -> float:
-    return best(lambda: [f(o) for o in items]) / len(items) * 1e6
+    return best(lambda: [f(o) for o in items], REPEATS) / len(items) * 1e6
 
 
 if __name__ == "__main__":

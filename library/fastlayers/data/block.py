@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Sequence
 
-from ..core import Pipeline, Transform
+from ..core import Pipeline, Transform, listify
 from .lists import Datasets, _get
 from .loader import TfmdDL, collate
 from .splitters import RandomSplitter, check_splits
@@ -18,9 +18,9 @@ class TransformBlock:
 
     def __init__(self, type_tfms: Sequence | None = None, item_tfms: Sequence | None = None,
                  batch_tfms: Sequence | None = None, dl_type: type | None = None, dls_kwargs: dict | None = None):
-        self.type_tfms = _listify(type_tfms)
-        self.item_tfms = [ToTensor()] + _listify(item_tfms)
-        self.batch_tfms = _listify(batch_tfms)
+        self.type_tfms = listify(type_tfms)
+        self.item_tfms = [ToTensor()] + listify(item_tfms)
+        self.batch_tfms = listify(batch_tfms)
         self.dl_type, self.dls_kwargs = dl_type, dls_kwargs or {}
 
 
@@ -38,13 +38,6 @@ def RegressionBlock(n_out: int | None = None) -> TransformBlock:
     """A regression target: a number or a vector of numbers."""
     return TransformBlock(type_tfms=RegressionSetup(c=n_out))
 
-
-def _listify(o: Any) -> list:
-    if o is None:
-        return []
-    if isinstance(o, (list, tuple)):
-        return list(o)
-    return [o]
 
 
 def _dedupe(tfms: list) -> list:
@@ -71,15 +64,15 @@ class DataBlock:
         self.n_inp = n_inp if n_inp is not None else max(1, len(self.blocks) - 1)
         self.get_items, self.splitter = get_items, splitter or RandomSplitter()
         self.getters = self._getters(get_x, get_y)
-        self.item_tfms = _dedupe([t for b in self.blocks for t in b.item_tfms] + _listify(item_tfms))
-        self.batch_tfms = [t for b in self.blocks for t in b.batch_tfms] + _listify(batch_tfms)
+        self.item_tfms = _dedupe([t for b in self.blocks for t in b.item_tfms] + listify(item_tfms))
+        self.batch_tfms = [t for b in self.blocks for t in b.batch_tfms] + listify(batch_tfms)
         self.dl_type = dl_type or next((b.dl_type for b in self.blocks if b.dl_type), TfmdDL)
         self.dls_kwargs = {k: v for b in self.blocks for k, v in b.dls_kwargs.items()}
 
     def _getters(self, get_x, get_y) -> list[list]:
         n, n_inp = len(self.blocks), self.n_inp
-        xs = _listify(get_x) if isinstance(get_x, (list, tuple)) else [get_x] * n_inp
-        ys = _listify(get_y) if isinstance(get_y, (list, tuple)) else [get_y] * (n - n_inp)
+        xs = listify(get_x) if isinstance(get_x, (list, tuple)) else [get_x] * n_inp
+        ys = listify(get_y) if isinstance(get_y, (list, tuple)) else [get_y] * (n - n_inp)
         if len(xs) != n_inp or len(ys) != n - n_inp:
             raise ValueError(f"{n} blocks with n_inp={n_inp} need {n_inp} get_x and {n - n_inp} get_y functions; "
                              f"got {len(xs)} and {len(ys)}")

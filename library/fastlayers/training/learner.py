@@ -11,6 +11,8 @@ from typing import Any, Callable, Iterator
 import torch
 from torch import nn
 
+from ..core import listify
+
 from .callback import (Callback, CancelBackwardException, CancelBatchException, CancelEpochException,
                        CancelFitException, CancelStepException, CancelTrainException, CancelValidException,
                        CastToTensor, EVENTS, TrainEvalCallback)
@@ -115,7 +117,7 @@ class Learner:
 
     def add_cbs(self, cbs: Any) -> "Learner":
         """`add_cb` for each of `cbs`."""
-        for cb in _listify(cbs):
+        for cb in listify(cbs):
             self.add_cb(cb)
         return self
 
@@ -132,14 +134,14 @@ class Learner:
 
     def remove_cbs(self, cbs: Any) -> "Learner":
         """`remove_cb` for each of `cbs`."""
-        for cb in _listify(cbs):
+        for cb in listify(cbs):
             self.remove_cb(cb)
         return self
 
     @contextlib.contextmanager
     def added_cbs(self, cbs: Any) -> Iterator["Learner"]:
         """Callbacks attached only inside the `with` block."""
-        cbs = [cb() if isinstance(cb, type) else cb for cb in _listify(cbs)]
+        cbs = [cb() if isinstance(cb, type) else cb for cb in listify(cbs)]
         self.add_cbs(cbs)
         try:
             yield self
@@ -149,7 +151,7 @@ class Learner:
     @contextlib.contextmanager
     def removed_cbs(self, cbs: Any) -> Iterator["Learner"]:
         """Callbacks detached only inside the `with` block."""
-        cbs = [c for c in _listify(cbs) if c in self.cbs]
+        cbs = [c for c in listify(cbs) if c in self.cbs]
         self.remove_cbs(cbs)
         try:
             yield self
@@ -359,7 +361,7 @@ class Learner:
         moms = self.moms if moms is None else moms
         scheds = {"lr": combined_cos(pct_start, lr_max / div, lr_max, lr_max / div_final),
                   "mom": combined_cos(pct_start, *moms)}
-        self.fit(n_epoch, lr=lr_max, wd=wd, cbs=[ParamScheduler(scheds)] + _listify(cbs))
+        self.fit(n_epoch, lr=lr_max, wd=wd, cbs=[ParamScheduler(scheds)] + listify(cbs))
 
     def fit_flat_cos(self, n_epoch: int, lr: Any = None, div_final: float = 1e5, pct_start: float = 0.75,
                      wd: float | None = None, cbs: Any = None, reset_opt: bool = False) -> None:
@@ -368,7 +370,7 @@ class Learner:
             self.create_opt()
         lr = self._lr_array(lr)
         sched = combine_scheds([pct_start, 1 - pct_start], [SchedNo(lr, lr), SchedCos(lr, lr / div_final)])
-        self.fit(n_epoch, lr=lr, wd=wd, cbs=[ParamScheduler({"lr": sched})] + _listify(cbs))
+        self.fit(n_epoch, lr=lr, wd=wd, cbs=[ParamScheduler({"lr": sched})] + listify(cbs))
 
     def lr_find(self, start_lr: float = 1e-7, end_lr: float = 10, num_it: int = 100, stop_div: bool = True,
                 show_plot: bool = True, suggest_funcs: tuple = (valley,)) -> Any:
@@ -571,10 +573,3 @@ def atomic_save(obj: Any, path: Path) -> None:
 def _shape(t: Any) -> str:
     return str(tuple(t.shape)) if hasattr(t, "shape") else type(t).__name__
 
-
-def _listify(x: Any) -> list:
-    if x is None:
-        return []
-    if isinstance(x, (list, tuple)):
-        return list(x)
-    return [x]
