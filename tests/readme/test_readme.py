@@ -83,3 +83,15 @@ def test_every_python_example_in_the_readme_runs(i, tmp_path, monkeypatch, capsy
 
 def test_the_readme_has_python_examples():
     assert len(PYTHON_BLOCKS) >= 3
+
+
+def test_the_lesson_table_says_which_lessons_exist():
+    rows = re.findall(r"^\| (\d\d) \| ([^|]+) \|[^|]+\| ([^|]+) \|$", README, flags=re.M)
+    assert len(rows) == 12
+    for nn, topic, status in rows:
+        course = list((ROOT / "course").glob(f"{nn}_*.ipynb"))
+        exercise = list((ROOT / "exercises").glob(f"{nn}_*/{nn}_*.ipynb"))
+        if status.strip() == "lesson + graded exercise":
+            assert course and exercise, f"README says lesson {nn} ({topic.strip()}) ships, but its notebooks are missing"
+        else:
+            assert status.strip() == "planned" and not exercise, f"lesson {nn} has notebooks: update the README table"
