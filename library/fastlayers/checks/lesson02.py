@@ -1,7 +1,7 @@
 """Checks for exercise 02 (transforms and pipelines): Transform, Pipeline, Normalize, Categorize."""
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
 
 from fastlayers.checks.framework import (call, check, expect_close, expect_equal, expect_raises, expect_true,
                                          fail)

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import time
-from typing import Any, Callable
+from typing import Callable
 
-from fastlayers.checks.framework import call, check, describe_call, expect_close, expect_equal, expect_true, fail
+from fastlayers.checks.framework import call, check, expect_close, expect_equal, expect_true, fail
 
 __all__ = ["windows", "normalize_splits", "pad_collate", "conv_lstm_padding", "conv_lstm_accuracy"]
 

@@ -5,7 +5,7 @@ import random
 import tempfile
 import time
 from collections import Counter
-from typing import Any, Callable
+from typing import Callable
 
 from fastlayers.checks.framework import call, check, describe_call, expect_equal, expect_true, fail
 

@@ -5,7 +5,7 @@ import torch
 from torch import nn, Tensor
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from .masking import MaskedBatchNorm1d, check_min_len, last_valid, lengths_from_mask, masked_max, masked_mean
+from .masking import MaskedBatchNorm1d, check_min_len, lengths_from_mask, masked_max, masked_mean
 
 __all__ = ["ConvBlock", "ConvLSTM", "RNNClassifier", "LSTMClassifier", "GRUClassifier", "FCN", "ResNet1d",
            "InceptionTime", "check_input"]

@@ -8,7 +8,7 @@ import torch
 
 from ..data import CrossEntropyLossFlat
 from ..training import Callback, Learner, accuracy
-from .models import (TextLSTM, SequentialRNN, awd_lstm_clas_config, awd_lstm_clas_split, awd_lstm_lm_config,
+from .models import (TextLSTM, awd_lstm_clas_config, awd_lstm_clas_split, awd_lstm_lm_config,
                      awd_lstm_lm_split, get_language_model, get_text_classifier)
 from .show import show_results
 
