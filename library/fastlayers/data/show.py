@@ -23,15 +23,16 @@ def get_grid(n: int, ncols: int | None = None, figsize: tuple | None = None, tit
     return axs[:n]
 
 
-def _table(samples: list, names: list[str] | None = None):
-    """Samples as a pandas DataFrame, one row per item and one column per element."""
+def _table(samples: list):
+    """Samples as a pandas DataFrame, one row per item and one column per element (x, y, or col0, col1, ...)."""
     import pandas as pd
     width = max(len(s) for s in samples)
-    names = names or (["x"] if width == 1 else ["x", "y"] if width == 2 else [f"col{i}" for i in range(width)])
-    return pd.DataFrame([[_plain(o) for o in s] for s in samples], columns=names[:width])
+    names = ["x"] if width == 1 else ["x", "y"] if width == 2 else [f"col{i}" for i in range(width)]
+    return pd.DataFrame([[_plain(o) for o in s] for s in samples], columns=names)
 
 
 def _plain(o: Any) -> Any:
+    """A tensor as a table cell: a Python number for a scalar, a (nested) list otherwise."""
     import torch
     if isinstance(o, torch.Tensor):
         return o.item() if o.ndim == 0 else o.tolist()

@@ -20,13 +20,14 @@ def text_of(toks, max_words: int | None = 50) -> str:
 
 
 def _rows(samples: list, max_n: int, max_words: int | None) -> pd.DataFrame:
+    """One row per sample: its text, and its target as `label` (a class) or `text_` (tokens, as for an LM)."""
     rows = []
     for s in samples[:max_n]:
         row = {"text": text_of(s[0], max_words)}
         if len(s) > 1:
             y = s[1]
-            row["label" if not isinstance(y, (list, str)) or isinstance(y, str) and " " not in y else "text_"] = (
-                text_of(y, max_words) if isinstance(y, list) else str(y))
+            is_text = isinstance(y, list) or (isinstance(y, str) and " " in y)
+            row["text_" if is_text else "label"] = text_of(y, max_words) if isinstance(y, list) else str(y)
         rows.append(row)
     return pd.DataFrame(rows)
 

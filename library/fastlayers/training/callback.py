@@ -154,14 +154,14 @@ class CastToTensor(Callback):
     order, unique = 9, True
 
     def before_batch(self) -> None:
-        for x in self.learn.xb + self.learn.yb:
-            if type(x) is not torch.Tensor:   # only rebuild the batch when something needs casting
-                self.learn.xb = tuple(_plain(x) for x in self.learn.xb)
-                self.learn.yb = tuple(_plain(y) for y in self.learn.yb)
-                return
+        # only rebuild the batch when something needs casting
+        if any(type(o) is not torch.Tensor for o in self.learn.xb + self.learn.yb):
+            self.learn.xb = tuple(_plain(x) for x in self.learn.xb)
+            self.learn.yb = tuple(_plain(y) for y in self.learn.yb)
 
 
 def _plain(x: Any) -> Any:
+    """A numpy array as a tensor, a tensor subclass as a plain torch.Tensor; anything else unchanged."""
     if isinstance(x, np.ndarray):
         return torch.as_tensor(x)
     if isinstance(x, torch.Tensor) and type(x) is not torch.Tensor:
