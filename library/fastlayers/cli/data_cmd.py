@@ -7,14 +7,13 @@ import warnings
 from fastlayers.cli.main import EXIT_MISSING, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, CommandError
 
 
-def _human(n: int | None) -> str:
-    if n is None:
-        return "?"
-    for unit in ("B", "KB", "MB", "GB"):
-        if n < 1000 or unit == "GB":
+def _human(n: float) -> str:
+    """A byte count in decimal units: `512 B`, `1.5 KB`, ..., GB for anything larger."""
+    for unit in ("B", "KB", "MB"):
+        if n < 1000:
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
         n /= 1000
-    return "?"  # pragma: no cover
+    return f"{n:.1f} GB"
 
 
 def table(headers: list[str], rows: list[list[str]]) -> str:
@@ -25,7 +24,7 @@ def table(headers: list[str], rows: list[list[str]]) -> str:
 
 
 def _lookup(name: str):
-    """Registry entry for `name`, or a friendly CommandError (exit 2) with close names."""
+    """Registry entry for `name`; unknown name: CommandError exit 2 (with close names); broken registry: exit 1."""
     from fastlayers.data import external
 
     try:

@@ -51,7 +51,7 @@ class TorchLoader:
 
 
 def _as_loader(dl: Any, device) -> Any:
-    """Our loaders as they are; a torch DataLoader wrapped; a dataset turned into a DataLoader with defaults."""
+    """Our loaders as they are; a torch DataLoader wrapped; anything else (a dataset too) is a TypeError."""
     if isinstance(dl, (DataLoader, TorchLoader)):
         return dl
     if isinstance(dl, tud.DataLoader):

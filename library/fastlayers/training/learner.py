@@ -38,6 +38,7 @@ def default_device() -> torch.device:
 
 
 def _as_loaders(dls: Any) -> Any:
+    """Anything with .train and .valid as it is; a list or tuple of one or two loaders wrapped in DataLoaders."""
     if hasattr(dls, "train") and hasattr(dls, "valid"):
         return dls
     if isinstance(dls, (list, tuple)) and 1 <= len(dls) <= 2:
