@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from fastlayers.checks.notebook import find_notebooks, read_cells, autograded_cells
-from fastlayers.checks.runner import Job, run_notebooks
-from tests.mutants import mutants_of
+from fastlayers.checks.runner import Job, graded_job, run_notebooks
+from tests.mutants import mutants_of, piece_tests
 
 ROOT = Path(__file__).resolve().parents[2]
 SOLUTIONS = find_notebooks(ROOT / "solutions")
@@ -23,17 +23,6 @@ def _exercise(name: str) -> Path:
     return ROOT / "exercises" / name / f"{name}.ipynb"
 
 
-def _piece_tests(cells, solution_id: str) -> set[str]:
-    """The test cells that grade one solution cell: those after it, up to the next solution cell."""
-    tests, inside = set(), False
-    for c in cells:
-        if c.is_solution:
-            inside = c.grade_id == solution_id
-        elif inside and c.is_test:
-            tests.add(c.grade_id)
-    return tests
-
-
 def run_lesson(name: str) -> dict:
     """Solution, untouched exercise and every mutant of one lesson, run in one shared runner process."""
     source = ROOT / "solutions" / name / f"{name}.ipynb"
@@ -42,10 +31,10 @@ def run_lesson(name: str) -> dict:
     mutants = mutants_of(name[:2])
     jobs = [Job(str(source), label="solution")]
     if _exercise(name).is_file():
-        jobs.append(Job(str(_exercise(name)), label="exercise"))
+        jobs.append(graded_job(_exercise(name), label="exercise"))
     for m in mutants:
         # run only the mutated piece's checks: each piece is graded on its own (reference pieces around it)
-        skip = all_tests - _piece_tests(cells, m.cell)
+        skip = all_tests - piece_tests(cells, m.cell)
         jobs.append(Job(str(source), replace={m.cell: m.source}, label=m.name, skip=skip))
     results = run_notebooks(jobs, share_process=True, cell_timeout=CELL_TIMEOUT)
     return {"results": {r.label: r for r in results}, "mutants": mutants, "cells": cells}

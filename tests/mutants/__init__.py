@@ -36,3 +36,14 @@ def mutants_of(lesson: str) -> list[Mutant]:
     if duplicates:
         raise ValueError(f"tests/mutants/{name}.py: mutant names must be unique, repeated: {duplicates}")
     return mutants
+
+
+def piece_tests(cells: list, solution_id: str) -> set[str]:
+    """The test cells that grade one solution cell (runner Cells): those after it, up to the next solution cell."""
+    tests, inside = set(), False
+    for c in cells:
+        if c.is_solution:
+            inside = c.grade_id == solution_id
+        elif inside and c.is_test:
+            tests.add(c.grade_id)
+    return tests

@@ -1,78 +1,37 @@
-"""The grading framework: the `@check` decorator, `CheckFailure`, and `expect_*` helpers used by every lesson's checks."""
+"""The grading framework: the `@check` decorator and the `expect_*` helpers every lesson's checks use.
+
+Grading infrastructure, not lesson material. A check body runs on the grader's side; it reaches the student's
+code only through `probe`, `call` and `attempt` (see `bridge`), which hand back plain data. The same body gives
+instant feedback in the student's kernel and the grade that counts under the grader (`runner`).
+"""
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import functools
-import io
 import math
-import os
-import signal
-import sys
-import tempfile
-import threading
 import time
-import traceback
-import warnings
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
-__all__ = ["check", "CheckFailure", "CheckTimeout", "CheckInfo", "checks_in", "call", "describe_call",
-           "expect_equal", "expect_close", "expect_raises", "expect_true", "fail", "first_difference", "show"]
+from fastlayers.checks.bridge import (Captured, Raised, Remote, attempt, call, capture_output, context, keep,
+                                      probe, time_limit)
+from fastlayers.checks.failure import (NOT_WRITTEN, UNSET, CheckFailure, CheckTimeout, describe_call,
+                                       running_in_notebook, show, show_number)
 
-MAX_SHOWN = 300  # characters of a value shown in a failure message
-MAX_NOTE_LINES = 15  # lines of captured output shown per note
+__all__ = ["check", "CheckFailure", "CheckTimeout", "CheckInfo", "Outcome", "checks_in", "call", "probe", "attempt",
+           "keep", "Raised", "labelled", "describe_call", "expect_equal", "expect_close", "expect_raises", "expect_true",
+           "expect_type", "fail", "first_difference", "show", "NOT_WRITTEN"]
 
-
-UNSET: Any = type("Unset", (), {"__repr__": lambda self: "<unset>"})()  # "no value given" (None is a value)
-
-
-class CheckFailure(AssertionError):
-    """A check found a mistake: `str()` says what was called, expected, got, where they first differ, and a hint."""
-
-    def __init__(self, summary: str = "wrong result", *, called: str = "", expected: Any = UNSET, got: Any = UNSET,
-                 where: str = "", hint: str = ""):
-        super().__init__(summary)
-        self.summary, self.called, self.where, self.hint = summary, called, where, hint
-        # Values are turned into text now: the student's object may change (or break) later.
-        self.expected = "" if expected is UNSET else show(expected)
-        self.got = "" if got is UNSET else show(got)
-        self.check_name = ""  # filled in by @check
-
-    def __str__(self) -> str:
-        head = f"{self.check_name}: {self.summary}" if self.check_name else self.summary
-        lines = [head]
-        for label, text in [("called", self.called), ("expected", self.expected), ("got", self.got),
-                            ("where", self.where), ("hint", self.hint)]:
-            if text not in (None, ""):
-                lines.append(f"  {label + ':':<9} {_indent(str(text), 12)}")
-        return "\n".join(lines)
-
-
-class CheckTimeout(BaseException):
-    """Raised inside student code when a check's time limit runs out (a BaseException so `except Exception` can't hide it)."""
-
-
-@dataclass
-class CheckInfo:
-    """What `@check` records about a check: its name, points, time limit and the function itself."""
-    name: str
-    points: float
-    timeout: float
-    func: Callable[..., Any] = field(repr=False)
+OFFICIAL = ("(These checks run in your own kernel for quick feedback. The grade that counts is computed "
+            "separately, by `fastlayers check` or your instructor's grader.)")
 
 
 # ----------------------------------------------------------------------------------------------------------------
-# Showing values and finding where two values first differ
+# Where two values first differ
 # ----------------------------------------------------------------------------------------------------------------
-
-def _indent(text: str, n: int) -> str:
-    return text.replace("\n", "\n" + " " * n)
-
 
 def _is_tensor(x: Any) -> bool:
-    # Duck-typed so this module never imports torch.
-    return type(x).__module__.split(".")[0] == "torch" or (hasattr(x, "detach") and hasattr(x, "shape"))
+    return type(x).__module__.split(".")[0] == "torch" or (hasattr(x, "detach") and hasattr(x, "shape")
+                                                              and hasattr(x, "dtype"))
 
 
 def _is_array(x: Any) -> bool:
@@ -86,83 +45,12 @@ def _to_numpy(x: Any):
     return np.asarray(x)
 
 
-def show(x: Any, limit: int = MAX_SHOWN) -> str:
-    """A short text for a value in a failure message (tensors and arrays with their type, shape and dtype)."""
-    if isinstance(x, str) and x.startswith("<") and x.endswith(">"):
-        return x  # already a description, e.g. "<raised ValueError: ...>"
-    try:
-        if _is_tensor(x) or _is_array(x):
-            kind = type(x).__name__
-            text = f"{kind} shape={tuple(x.shape)} dtype={x.dtype}: {_to_numpy(x).tolist()!r}"
-        else:
-            text = repr(x)
-    except Exception as err:  # a broken __repr__ in student code must not break the message
-        text = f"<{type(x).__name__} whose repr failed: {err!r}>"
-    return text if len(text) <= limit else text[: limit - 5] + " ...]"
-
-
-def _path_text(path: str) -> str:
-    return f"at {path}" if path else "at the top level"
-
-
-def first_difference(got: Any, expected: Any, *, rtol: float | None = None, atol: float = 0.0,
-                     same_type: bool = False, path: str = "") -> str | None:
-    """None when `got` matches `expected`, else where they first differ (index/key/element), as text.
-
-    With `rtol` None numbers must be equal; otherwise `|got - expected| <= atol + rtol * |expected|`.
-    `same_type=True` also requires the exact same types (e.g. tuple vs list, a tensor subclass vs plain tensor).
-    """
-    if same_type and type(got) is not type(expected):
-        return f"{_path_text(path)}: got a {type(got).__name__}, expected a {type(expected).__name__}"
-    if (_is_array(expected) or _is_tensor(expected)) and _is_number(expected) and _is_number(got):
-        expected = expected.item()    # a numpy scalar or 0-d tensor is compared as the number it holds
-    if _is_tensor(expected) or _is_array(expected):
-        return _array_difference(got, expected, rtol, atol, path)
-    if isinstance(expected, dict):
-        if not isinstance(got, dict):
-            return f"{_path_text(path)}: got a {type(got).__name__}, expected a dict"
-        missing = [k for k in expected if k not in got]
-        extra = [k for k in got if k not in expected]
-        if missing:
-            return f"{_path_text(path)}: key {missing[0]!r} is missing"
-        if extra:
-            return f"{_path_text(path)}: unexpected key {extra[0]!r}"
-        for key in expected:
-            diff = first_difference(got[key], expected[key], rtol=rtol, atol=atol, same_type=same_type,
-                                    path=f"{path}[{key!r}]")
-            if diff:
-                return diff
-        return None
-    if isinstance(expected, (list, tuple)):
-        if not isinstance(got, (list, tuple)):
-            return f"{_path_text(path)}: got a {type(got).__name__}, expected a {type(expected).__name__}"
-        if len(got) != len(expected):
-            return f"{_path_text(path)}: got {len(got)} elements, expected {len(expected)}"
-        for i, (g, e) in enumerate(zip(got, expected)):
-            diff = first_difference(g, e, rtol=rtol, atol=atol, same_type=same_type, path=f"{path}[{i}]")
-            if diff:
-                return diff
-        return None
-    if isinstance(expected, (int, float)) and not isinstance(expected, bool) and _is_number(got):
-        g, e = float(got), float(expected)
-        if _numbers_match(g, e, rtol, atol):
-            return None
-        return f"{_path_text(path)}: got {got!r}, expected {expected!r}"
-    try:
-        equal = got == expected
-        equal = bool(equal)
-    except Exception:  # e.g. comparing a tensor with a number gives an ambiguous truth value
-        equal = False
-    return None if equal else f"{_path_text(path)}: got {show(got, 120)}, expected {show(expected, 120)}"
-
-
 def _is_number(x: Any) -> bool:
     if isinstance(x, bool):
         return False
     if isinstance(x, (int, float)):
         return True
-    # numpy scalars and 1-element tensors
-    return (_is_array(x) or _is_tensor(x)) and getattr(x, "ndim", 1) == 0
+    return (_is_array(x) or _is_tensor(x)) and getattr(x, "ndim", 1) == 0  # numpy scalars, 0-d tensors
 
 
 def _numbers_match(g: float, e: float, rtol: float | None, atol: float) -> bool:
@@ -173,18 +61,78 @@ def _numbers_match(g: float, e: float, rtol: float | None, atol: float) -> bool:
     return abs(g - e) <= atol + rtol * abs(e)
 
 
-def _array_difference(got: Any, expected: Any, rtol: float | None, atol: float, path: str) -> str | None:
+def _kind(x: Any) -> str:
+    return type(x).__name__
+
+
+def _difference(got: Any, expected: Any, rtol: float | None, atol: float, same_type: bool,
+                path: str) -> tuple[str, str] | None:
+    """None when equal, else (path, what differs there)."""
+    if same_type and type(got) is not type(expected):
+        return path, f"got a {_kind(got)}, expected a {_kind(expected)}"
+    if (_is_array(expected) or _is_tensor(expected)) and _is_number(expected) and _is_number(got) and not same_type:
+        expected = expected.item()    # a numpy scalar or 0-d tensor is compared as the number it holds
+    if _is_tensor(expected) or _is_array(expected):
+        return _array_difference(got, expected, rtol, atol, path)
+    if isinstance(expected, dict):
+        if not isinstance(got, dict):
+            return path, f"got a {_kind(got)}, expected a dict"
+        missing = [k for k in expected if k not in got]
+        extra = [k for k in got if k not in expected]
+        if missing:
+            return path, f"key {missing[0]!r} is missing"
+        if extra:
+            return path, f"unexpected key {extra[0]!r}"
+        for key in expected:
+            diff = _difference(got[key], expected[key], rtol, atol, same_type, f"{path}[{key!r}]")
+            if diff:
+                return diff
+        return None
+    if isinstance(expected, (list, tuple)):
+        if not isinstance(got, (list, tuple)):
+            return path, f"got a {_kind(got)}, expected a {_kind(expected)}"
+        if len(got) != len(expected):
+            return path, f"got {len(got)} elements, expected {len(expected)}"
+        for i, (g, e) in enumerate(zip(got, expected)):
+            diff = _difference(g, e, rtol, atol, same_type, f"{path}[{i}]")
+            if diff:
+                return diff
+        return None
+    if isinstance(expected, (int, float)) and not isinstance(expected, bool) and _is_number(got):
+        g, e = float(got), float(expected)
+        if _numbers_match(g, e, rtol, atol):
+            return None
+        gt, et = _pair_text(g, e)
+        return path, f"got {gt}, expected {et}"
+    try:
+        equal = bool(got == expected)
+    except Exception:  # noqa: BLE001  e.g. comparing a tensor with a number gives an ambiguous truth value
+        equal = False
+    return None if equal else (path, f"got {show(got, 120)}, expected {show(expected, 120)}")
+
+
+def _pair_text(g: float, e: float) -> tuple[str, str]:
+    """Two numbers rounded to the fewest digits (6 or more) that still tell them apart."""
+    for digits in (6, 9, 12, 17):
+        gt, et = show_number(g, digits), show_number(e, digits)
+        if gt != et:
+            return gt, et
+    return repr(g), repr(e)
+
+
+def _array_difference(got: Any, expected: Any, rtol: float | None, atol: float, path: str) -> tuple[str, str] | None:
     import numpy as np
     kind = "tensor" if _is_tensor(expected) else "array"
     if not (_is_tensor(got) or _is_array(got)):
-        return f"{_path_text(path)}: got a {type(got).__name__}, expected a {kind}"
+        return path, f"got a {_kind(got)}, expected a {kind}"
     if tuple(got.shape) != tuple(expected.shape):
-        return f"{_path_text(path)}: got shape {tuple(got.shape)}, expected shape {tuple(expected.shape)}"
+        return path, f"got shape {tuple(got.shape)}, expected shape {tuple(expected.shape)}"
     g, e = _to_numpy(got), _to_numpy(expected)
     if g.dtype == object or e.dtype == object or g.dtype.kind in "USb" or e.dtype.kind in "US":
         bad = g != e
     else:
-        g64, e64 = g.astype(np.float64), e.astype(np.float64)
+        g64, e64 = g.astype(np.complex128 if g.dtype.kind == "c" else np.float64), \
+            e.astype(np.complex128 if e.dtype.kind == "c" else np.float64)
         if rtol is None:
             bad = ~((g64 == e64) | (np.isnan(g64) & np.isnan(e64)))
         else:
@@ -195,44 +143,57 @@ def _array_difference(got: Any, expected: Any, rtol: float | None, atol: float, 
     idx = tuple(int(i) for i in np.argwhere(bad)[0]) if bad.ndim else ()
     count = int(bad.sum())
     where = f"{path}[{', '.join(map(str, idx))}]" if idx else path
-    return (f"{_path_text(where)}: got {g[idx].item()!r}, expected {e[idx].item()!r} "
-            f"({count} of {bad.size} elements differ)")
+    gv, ev = g[idx].item(), e[idx].item()
+    if isinstance(gv, float) and isinstance(ev, float):
+        gv, ev = _pair_text(gv, ev)
+    else:
+        gv, ev = repr(gv), repr(ev)
+    return where, f"got {gv}, expected {ev} ({count} of {bad.size} elements differ)"
+
+
+def first_difference(got: Any, expected: Any, *, rtol: float | None = None, atol: float = 0.0,
+                     same_type: bool = False, path: str = "") -> str | None:
+    """None when `got` matches `expected`, else where they first differ (index/key/element), as text.
+
+    With `rtol` None numbers must be equal; otherwise `|got - expected| <= atol + rtol * |expected|`.
+    `same_type=True` also requires the exact same types (e.g. tuple vs list, a tensor subclass vs plain tensor).
+    """
+    diff = _difference(got, expected, rtol, atol, same_type, path)
+    if diff is None:
+        return None
+    where, what = diff
+    return f"at {where}: {what}" if where else what
+
+
+def _where(got: Any, expected: Any, rtol: float | None, atol: float, same_type: bool) -> str | None:
+    """The `where:` line: None when equal; '' when the values shown already say it all (two plain numbers)."""
+    diff = _difference(got, expected, rtol, atol, same_type, "")
+    if diff is None:
+        return None
+    where, what = diff
+    if not where and _is_number(got) and _is_number(expected) and not (_is_tensor(got) or _is_array(got)):
+        return ""
+    return f"at {where}: {what}" if where else what
 
 
 # ----------------------------------------------------------------------------------------------------------------
-# Helpers used inside check bodies
+# Expectations used inside check bodies
 # ----------------------------------------------------------------------------------------------------------------
 
-_last_call = threading.local()  # the latest student call made through `call`/`expect_raises` in this thread
+class labelled:
+    """`with labelled("learn.fit(2) with your callback"):` names the call in failures raised inside the block
+    (a probe's own inner call, e.g. `Learner.fit(...)`, says less to a learner than the scenario does)."""
 
+    def __init__(self, called: str):
+        self.called = called
 
-def describe_call(fn: Any, *args: Any, **kwargs: Any) -> str:
-    """`name(arg, key=value)` text for the `called:` line of a failure."""
-    name = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or type(fn).__name__
-    parts = [show(a, 60) for a in args] + [f"{k}={show(v, 60)}" for k, v in kwargs.items()]
-    return f"{name}({', '.join(parts)})"
+    def __enter__(self) -> "labelled":
+        return self
 
-
-def call(fn: Callable[..., Any], *args: Any, hint: str = "", **kwargs: Any) -> Any:
-    """Call student code; an exception it raises becomes a `CheckFailure` saying what was called and what it raised."""
-    called = describe_call(fn, *args, **kwargs)
-    _last_call.text = called  # so a time-out can say which call never returned
-    try:
-        return fn(*args, **kwargs)
-    except CheckFailure:
-        raise
-    except Exception as err:
-        raise _raised_failure(err, called, hint) from err
-
-
-def _raised_failure(err: BaseException, called: str, hint: str = "") -> CheckFailure:
-    if isinstance(err, NotImplementedError):
-        hint = hint or "This piece is not written yet: replace `raise NotImplementedError()` in its cell with your code."
-    tb = traceback.extract_tb(err.__traceback__)
-    # The last frame is where the error happened: usually the student's own cell.
-    place = f"raised in {tb[-1].name} (line {tb[-1].lineno})" if tb else ""
-    return CheckFailure(f"raised {type(err).__name__}", called=called, expected="<a result, no exception>",
-                        got=f"<raised {type(err).__name__}: {err}>", where=place, hint=hint)
+    def __exit__(self, kind: Any, err: Any, tb: Any) -> bool:
+        if isinstance(err, CheckFailure):
+            err.called = self.called
+        return False
 
 
 def fail(summary: str, *, called: str = "", expected: Any = UNSET, got: Any = UNSET, where: str = "",
@@ -241,223 +202,169 @@ def fail(summary: str, *, called: str = "", expected: Any = UNSET, got: Any = UN
     raise CheckFailure(summary, called=called, expected=expected, got=got, where=where, hint=hint)
 
 
-def expect_true(condition: Any, summary: str, *, called: str = "", hint: str = "", got: Any = UNSET) -> None:
+def expect_true(condition: Any, summary: str, *, called: str = "", hint: str = "", got: Any = UNSET,
+                expected: Any = UNSET) -> None:
     """Fail with `summary` unless `condition` holds."""
     if not condition:
-        fail(summary, called=called, got=got, hint=hint)
+        fail(summary, called=called, got=got, expected=expected, hint=hint)
+
+
+def expect_type(value: Any, types: type | tuple[type, ...], what: str, *, called: str = "", hint: str = "") -> None:
+    """Fail unless `value` is an instance of `types` (`what` names the expected kind, e.g. 'a float')."""
+    if isinstance(value, Raised):
+        fail(f"raised {value.type}", called=called, expected=what, got=value, where=value.where,
+             hint=NOT_WRITTEN if value.is_a("NotImplementedError") else hint)
+    if not isinstance(value, types) or (isinstance(value, bool) and bool not in _as_tuple(types)):
+        fail("wrong type of result", called=called, expected=f"<{what}>", got=f"<a {_kind(value)}: {show(value, 120)}>",
+             hint=hint)
+
+
+def _as_tuple(types: Any) -> tuple:
+    return types if isinstance(types, tuple) else (types,)
 
 
 def expect_equal(got: Any, expected: Any, *, called: str = "", hint: str = "", same_type: bool = False,
                  summary: str = "wrong result") -> None:
     """Fail unless `got` equals `expected` exactly (recursing into tuples, lists, dicts, tensors and arrays)."""
-    diff = first_difference(got, expected, same_type=same_type)
-    if diff:
-        raise CheckFailure(summary, called=called, expected=expected, got=got, where=diff, hint=hint)
+    where = _where(got, expected, None, 0.0, same_type)
+    if where is not None:
+        raise CheckFailure(summary, called=called, expected=expected, got=got, where=where, hint=hint)
 
 
 def expect_close(got: Any, expected: Any, *, rtol: float = 1e-5, atol: float = 1e-8, called: str = "",
                  hint: str = "", same_type: bool = False, summary: str = "wrong result") -> None:
     """Fail unless numbers/tensors/arrays (also nested in containers) agree within `atol + rtol*|expected|`."""
-    diff = first_difference(got, expected, rtol=rtol, atol=atol, same_type=same_type)
-    if diff:
-        raise CheckFailure(summary, called=called, expected=expected, got=got,
-                           where=f"{diff} [tolerance rtol={rtol:g}, atol={atol:g}]", hint=hint)
+    where = _where(got, expected, rtol, atol, same_type)
+    if where is not None:
+        if _is_number(got) and _is_number(expected) and not where:
+            gt, et = _pair_text(float(got), float(expected))
+            got, expected = f"<{gt}>", f"<{et}>"
+        raise CheckFailure(summary, called=called, expected=expected, got=got, where=where, hint=hint)
 
 
 def expect_raises(exc_type: type[BaseException] | tuple[type[BaseException], ...], fn: Callable[..., Any],
-                  *args: Any, match: str | None = None, hint: str = "", **kwargs: Any) -> BaseException:
-    """Fail unless `fn(*args, **kwargs)` raises `exc_type` (whose message contains `match`, if given); returns it."""
-    called = describe_call(fn, *args, **kwargs)
-    _last_call.text = called
-    names = " or ".join(t.__name__ for t in (exc_type if isinstance(exc_type, tuple) else (exc_type,)))
-    try:
-        result = fn(*args, **kwargs)
-    except exc_type as err:
-        if match is not None and match not in str(err):
-            raise CheckFailure("raised, but with the wrong message", called=called,
-                               expected=f"<{names} mentioning {match!r}>",
-                               got=f"<{type(err).__name__}: {err}>", hint=hint) from err
-        return err
-    except Exception as err:
-        raise CheckFailure("raised the wrong exception", called=called, expected=f"<raises {names}>",
-                           got=f"<raised {type(err).__name__}: {err}>", hint=hint) from err
-    raise CheckFailure("did not raise", called=called, expected=f"<raises {names}>", got=result, hint=hint)
-
-
-# ----------------------------------------------------------------------------------------------------------------
-# Time limit
-# ----------------------------------------------------------------------------------------------------------------
-
-_limit_active = threading.local()  # set while a check's time limit is armed in this thread (nested checks reuse it)
-
-
-@contextlib.contextmanager
-def time_limit(seconds: float) -> Iterator[None]:
-    """Raise `CheckTimeout` in the running code once `seconds` have passed.
-
-    In the main thread (also in Jupyter kernels) a SIGALRM timer interrupts pure-Python loops; it re-fires every
-    0.25 s in case student code swallows one with a bare `except:` and moves on. Off the main thread a watchdog
-    thread injects the exception asynchronously instead. Code stuck inside one long C call is stopped when it
-    returns; a loop that swallows every exception is beyond in-process help: the runner's per-cell safety timeout
-    (a process kill) covers it.
-    """
-    if getattr(_limit_active, "on", False) or seconds is None or seconds <= 0:
-        yield
-        return
-    use_signal = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
-    _limit_active.on = True
-    try:
-        if use_signal:
-            with _signal_limit(seconds):
-                yield
-        else:
-            with _thread_limit(seconds):
-                yield
-    finally:
-        _limit_active.on = False
-
-
-@contextlib.contextmanager
-def _signal_limit(seconds: float) -> Iterator[None]:
-    state = {"armed": True}
-
-    def on_alarm(signum, frame):  # noqa: ARG001
-        if state["armed"]:
-            raise CheckTimeout(f"time limit of {seconds:g} s exceeded")
-
-    old_handler = signal.signal(signal.SIGALRM, on_alarm)
-    old_delay, _ = signal.getitimer(signal.ITIMER_REAL)
-    start = time.monotonic()
-    signal.setitimer(signal.ITIMER_REAL, seconds, 0.25)
-    try:
-        yield
-    finally:
-        while True:  # a late alarm could land in this cleanup: retry until disarmed
-            try:
-                state["armed"] = False
-                signal.setitimer(signal.ITIMER_REAL, 0)
-                signal.signal(signal.SIGALRM, old_handler)
-                if old_delay:  # someone else's timer was running: put back what is left of it
-                    signal.setitimer(signal.ITIMER_REAL, max(old_delay - (time.monotonic() - start), 0.001))
-                break
-            except CheckTimeout:
-                continue
-
-
-@contextlib.contextmanager
-def _thread_limit(seconds: float) -> Iterator[None]:
-    target = threading.get_ident()
-    done = threading.Event()
-
-    def watchdog() -> None:
-        if done.wait(seconds):
-            return
-        while not done.wait(0.25):  # keep injecting until the checked code gives up
-            ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(target), ctypes.py_object(CheckTimeout))
-
-    watcher = threading.Thread(target=watchdog, daemon=True)
-    watcher.start()
-    try:
-        yield
-    finally:
-        while True:
-            try:
-                done.set()
-                watcher.join()
-                # clear an exception injected after the body ended but before we stopped the watchdog
-                ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(target), None)
-                break
-            except CheckTimeout:
-                continue
-
-
-# ----------------------------------------------------------------------------------------------------------------
-# Capturing what the checked code writes
-# ----------------------------------------------------------------------------------------------------------------
-
-@dataclass
-class Captured:
-    """What the checked code printed, wrote to stderr, and warned."""
-    stdout: str = ""
-    stderr: str = ""
-    warnings: list[str] = field(default_factory=list)
-
-    def notes(self) -> list[str]:
-        """Lines to print on stdout so a learner sees them without losing points."""
-        out = []
-        for label, text in [("your code printed", self.stdout),
-                            ("your code wrote to stderr (not counted against you)", self.stderr)]:
-            if text.strip():
-                out.append(f"note: {label}:\n{_clip(text)}")
-        for w in self.warnings[:5]:
-            out.append(f"note: warning (not counted against you): {w}")
-        if len(self.warnings) > 5:
-            out.append(f"note: ... and {len(self.warnings) - 5} more warnings")
-        return out
-
-
-def _clip(text: str) -> str:
-    lines = text.rstrip().splitlines()
-    if len(lines) > MAX_NOTE_LINES:
-        lines = lines[:MAX_NOTE_LINES] + [f"... ({len(lines) - MAX_NOTE_LINES} more lines)"]
-    return "\n".join("    " + line[:200] for line in lines)
-
-
-@contextlib.contextmanager
-def capture_output() -> Iterator[Captured]:
-    """Capture sys.stdout, sys.stderr, file descriptor 2 and warnings of the code run inside."""
-    captured = Captured()
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.ExitStack() as stack:
-        fd_file = stack.enter_context(_capture_fd2())
-        stack.enter_context(contextlib.redirect_stdout(out))
-        stack.enter_context(contextlib.redirect_stderr(err))
-        caught = stack.enter_context(warnings.catch_warnings(record=True))
-        warnings.simplefilter("always")
-        try:
-            yield captured
-        finally:
-            # gather even when the body failed, so the notes can be shown with the failure
-            captured.warnings = [f"{w.category.__name__}: {w.message}" for w in caught]
-            captured.stdout = out.getvalue()
-            captured.stderr = err.getvalue()
-            if fd_file is not None:
-                with contextlib.suppress(Exception):
-                    sys.stderr.flush()
-                    fd_file.flush()
-                    fd_file.seek(0)
-                    captured.stderr += fd_file.read().decode("utf-8", "replace")
-
-
-@contextlib.contextmanager
-def _capture_fd2() -> Iterator[Any]:
-    """Point file descriptor 2 at a temporary file (C extensions and subprocesses write there directly)."""
-    try:
-        saved = os.dup(2)
-    except OSError:  # no fd 2 (some embedded interpreters): nothing to capture
-        yield None
-        return
-    with tempfile.TemporaryFile() as tmp:
-        with contextlib.suppress(Exception):
-            sys.__stderr__.flush()
-        os.dup2(tmp.fileno(), 2)
-        try:
-            yield tmp
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
+                  *args: Any, match: str | None = None, hint: str = "", called: str = "", **kwargs: Any) -> Raised:
+    """Fail unless `fn(*args, **kwargs)` raises `exc_type` (whose message contains `match`, if given)."""
+    called = called or describe_call(fn, *args, **kwargs)
+    names = [t.__name__ for t in _as_tuple(exc_type)]
+    words = " or ".join(names)
+    out = attempt(fn, *args, **kwargs)
+    if not isinstance(out, Raised):
+        fail("did not raise", called=called, expected=f"<raises {words}>", got=out, hint=hint)
+    if out.is_a("NotImplementedError") and "NotImplementedError" not in names:
+        fail("raised NotImplementedError", called=called, expected=f"<raises {words}>", got=out, hint=NOT_WRITTEN)
+    if not out.is_a(*names):
+        fail("raised the wrong exception", called=called, expected=f"<raises {words}>", got=out, hint=hint)
+    if match is not None and match not in out.message:
+        fail("raised, but the message does not say what was wrong", called=called,
+             expected=f"<{words} whose message mentions {match!r}>", got=out, hint=hint)
+    return out
 
 
 # ----------------------------------------------------------------------------------------------------------------
 # The decorator
 # ----------------------------------------------------------------------------------------------------------------
 
-def check(points: float = 1, timeout: float = 10) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Make a function a graded check worth `points`, stopped after `timeout` seconds; prints `PASS name (p/p points)`.
+@dataclass
+class Outcome:
+    """How one run of a check went."""
+    name: str
+    points: float
+    passed: bool
+    failure: CheckFailure | None = None
+    notes: list[str] = field(default_factory=list)
+    seconds: float = 0.0
 
-    The check body raises `CheckFailure` on a mistake. Output and warnings of the code it calls are shown as notes
-    on stdout (never stderr: nbgrader zeroes a cell that writes there); any other exception escaping the body
-    (e.g. the untouched `raise NotImplementedError()`) is reported as a `CheckFailure` too.
+    @property
+    def score(self) -> float:
+        return self.points if self.passed else 0.0
+
+    def message(self) -> str:
+        return "" if self.failure is None else str(self.failure)
+
+    def text(self, color: bool = False) -> str:
+        """The lines a learner sees: notes, then PASS or the failure's message."""
+        lines = list(self.notes)
+        if self.passed:
+            word = "\x1b[32m\x1b[1mPASS\x1b[0m" if color else "PASS"
+            lines.append(f"{word} {self.name} ({self.points:g}/{self.points:g} points, {self.seconds:.1f} s)")
+        else:
+            lines.extend(self.failure.lines(color=color))
+        return "\n".join(lines)
+
+
+@dataclass
+class CheckInfo:
+    """What `@check` records about a check: its name, points, time limit and the function itself."""
+    name: str
+    points: float
+    timeout: float
+    func: Callable[..., Any] = field(repr=False)
+
+    def run(self, *args: Any, **kwargs: Any) -> Outcome:
+        """Run the check body on `args` (student objects, or `Remote` handles under the grader) and judge it."""
+        remote = any(isinstance(a, Remote) for a in (*args, *kwargs.values()))
+        start = time.perf_counter()
+        failure: CheckFailure | None = None
+        notes = Captured()
+        saved = (context.deadline, context.notes, context.last_call)
+        context.deadline, context.notes, context.last_call = time.monotonic() + self.timeout, notes, ""
+        try:
+            with (_nothing() if remote else time_limit(self.timeout)), \
+                    (_nothing() if remote else capture_output()) as local:
+                try:
+                    self.func(*args, **kwargs)
+                except CheckFailure as err:
+                    failure = err
+                except CheckTimeout as err:
+                    failure = _timeout_failure(self.timeout, str(err) if remote else context.last_call)
+                except Exception as err:  # noqa: BLE001  the check's own code (or the reference) broke
+                    failure = _check_broke(err, remote)
+            if local is not None:
+                notes.add(local)
+        finally:
+            context.deadline, context.notes, context.last_call = saved
+        if failure is not None:
+            failure.check_name, failure.points = self.name, self.points
+        return Outcome(self.name, self.points, failure is None, failure, notes.notes(), time.perf_counter() - start)
+
+
+class _nothing:
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc):
+        return False
+
+
+def _timeout_failure(seconds: float, called: str) -> CheckFailure:
+    return CheckFailure(f"no answer within the time limit of {seconds:g} s", called=called or "your code",
+                        got="<still running when stopped>",
+                        hint="Look for a loop whose condition never becomes false, or a step that never advances.")
+
+
+def _check_broke(err: BaseException, remote: bool) -> CheckFailure:
+    if remote:
+        return CheckFailure("the grader itself failed on this check (not your mistake)",
+                            got=f"<{type(err).__name__}: {str(err)[:200]}>",
+                            hint="Report this to your instructor with the notebook; the other checks are unaffected.")
+    return CheckFailure("the reference library raised an error while checking your code",
+                        got=f"<{type(err).__name__}: {str(err)[:200]}>",
+                        hint="Your code may have changed something the library shares (a module constant, a class "
+                             "attribute, a global setting). Restart the kernel and run the notebook again; if it "
+                             "happens again, look for code that modifies objects it did not create.")
+
+
+_shown_official: list[bool] = []
+
+
+def check(points: float = 1, timeout: float = 10) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Make a function a graded check worth `points`, stopped after `timeout` seconds.
+
+    Called in a notebook, it prints `PASS name (p/p points)` or the failure's message. In an interactive kernel a
+    failure is printed, so "Run All" reaches every check; under nbgrader, scripts and pytest it is raised (a
+    `CheckFailure` that IPython shows as its message alone), so the cell fails. Output and warnings of the
+    student's code are shown as notes on stdout, never on stderr (nbgrader zeroes a cell that writes there).
     """
     if not isinstance(points, (int, float)) or points <= 0:
         raise ValueError(f"@check(points=...) must be a positive number, got {points!r}")
@@ -469,42 +376,22 @@ def check(points: float = 1, timeout: float = 10) -> Callable[[Callable[..., Any
 
         @functools.wraps(fn)
         def run_check(*args: Any, **kwargs: Any) -> None:
-            failure: CheckFailure | None = None
-            _last_call.text = ""
-            start = time.perf_counter()
-            with capture_output() as captured:
-                try:
-                    with time_limit(timeout):
-                        fn(*args, **kwargs)
-                except CheckFailure as err:
-                    failure = err
-                except CheckTimeout as err:
-                    failure = CheckFailure(
-                        f"no answer within the time limit of {timeout:g} s",
-                        called=getattr(_last_call, "text", "") or describe_call(fn, *args, **kwargs),
-                        got="<still running when stopped>",
-                        hint="Look for a loop whose condition never becomes false, or a step that never advances.")
-                    failure.__cause__ = err
-                except Exception as err:  # noqa: BLE001  anything else the student's code raised
-                    failure = _raised_failure(err, describe_call(fn, *args, **kwargs))
-                    failure.__cause__ = err
-            for note in captured.notes():
-                print(note)
-            seconds = time.perf_counter() - start
-            if failure is not None:
-                failure.check_name = info.name
-                print(f"FAIL {info.name} (0/{_pts(points)} points)")
-                raise failure
-            print(f"PASS {info.name} ({_pts(points)}/{_pts(points)} points, {seconds:.1f} s)")
+            outcome = info.run(*args, **kwargs)
+            interactive = running_in_notebook()
+            if interactive and not _shown_official:
+                _shown_official.append(True)
+                print(OFFICIAL)
+            if outcome.passed or interactive:
+                print(outcome.text(color=interactive))
+                return
+            if outcome.notes:
+                print("\n".join(outcome.notes))
+            raise outcome.failure
 
         run_check.check_info = info  # type: ignore[attr-defined]
         return run_check
 
     return decorate
-
-
-def _pts(points: float) -> str:
-    return f"{points:g}"
 
 
 def checks_in(module: Any) -> dict[str, CheckInfo]:

@@ -18,8 +18,9 @@ def _ref():
 
 
 def tiny_learner(cbs: Any = None, learner_cls: type | None = None, seed: int = 0, n_train: int = 40,
-                 n_valid: int = 16, bs: int = 8, n_in: int = 3):
-    """A small seeded regression learner on in-memory data (5 training, 2 validation batches), no progress bar."""
+                 n_valid: int = 16, bs: int = 8, n_in: int = 3, two_groups: bool = False):
+    """A small seeded regression learner on in-memory data (5 training, 2 validation batches), no progress bar;
+    `two_groups` splits the parameters into two groups (weights, then bias)."""
     import torch
     from torch import nn
     from torch.utils.data import DataLoader, TensorDataset
@@ -32,7 +33,12 @@ def tiny_learner(cbs: Any = None, learner_cls: type | None = None, seed: int = 0
     valid = DataLoader(TensorDataset(x[n_train:], y[n_train:]), batch_size=bs)
     torch.manual_seed(seed)
     cls = learner_cls or ref.Learner
-    return cls((train, valid), nn.Linear(n_in, 1), loss_func=nn.MSELoss(), lr=1e-2, cbs=cbs, progress=False)
+    extra = {"splitter": _weight_then_bias} if two_groups else {}
+    return cls((train, valid), nn.Linear(n_in, 1), loss_func=nn.MSELoss(), lr=1e-2, cbs=cbs, progress=False, **extra)
+
+
+def _weight_then_bias(model: Any) -> list:
+    return [[model.weight], [model.bias]]
 
 
 # ----------------------------------------------------------------------------------------------------------------

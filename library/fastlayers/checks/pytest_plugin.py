@@ -2,7 +2,7 @@
 
 Only graded notebooks (`NN_topic/NN_topic.ipynb` with nbgrader test cells) are collected, and only when pytest is
 pointed at them or a folder holding them; the repository's own test folders hold none, so a plain `pytest` is
-unaffected. Each notebook runs once, in its own process (see `fastlayers.checks.runner`), when its first item runs.
+unaffected. Each notebook is graded once, by the grader (see `fastlayers.checks.runner`), when its first item runs.
 This module imports no torch: pytest loads it in every run.
 """
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from fastlayers.checks.notebook import Cell, NotebookError, autograded_cells, lesson_of, read_cells
+from fastlayers.checks.notebook import NotebookError, autograded_cells, lesson_of, read_cells
 
 LESSONS = [f"lesson{n:02d}" for n in range(12)]
 
@@ -37,34 +37,44 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
 
 
 class GradedNotebook(pytest.File):
-    """A graded exercise notebook: collects one `CheckItem` per autograded test cell."""
+    """A graded exercise notebook: one `CheckItem` per trusted test cell (those of its `solutions/` copy when there
+    is one, else its own), all marked with the lesson; an unreadable notebook still gets its items, failing."""
 
-    result: Any = None  # the runner's NotebookResult, once the notebook has run
+    result: Any = None  # the grader's NotebookResult, once the notebook has run
 
     def collect(self):
-        try:
-            cells = autograded_cells(read_cells(self.path))
-        except NotebookError as err:
-            yield BrokenNotebook.from_parent(self, name="notebook", message=str(err))
-            return
         marker = f"lesson{lesson_of(self.path)}"
-        # a deleted test cell still gets its item (failing), when the original is in solutions/
-        from fastlayers.checks.runner import graded_job
-        present = {c.grade_id for c in cells}
-        cells = cells + [Cell(-1, "code", "", gid, True, False, pts)
-                         for gid, pts in graded_job(self.path).expected_tests.items() if gid not in present]
-        for cell in cells:
-            item = CheckItem.from_parent(self, name=cell.grade_id or f"cell{cell.index}", points=cell.points)
+        for name, points in _expected_tests(self.path):
+            item = CheckItem.from_parent(self, name=name, points=points)
             if marker in LESSONS:
                 item.add_marker(getattr(pytest.mark, marker))
             yield item
 
     def run_once(self) -> Any:
-        if self.result is None:
+        if self.result is None:  # once per notebook, whatever happens to it
             from fastlayers.checks.runner import graded_job, run_notebooks  # imported late: only when grading
             timeout = self.config.getoption("fastlayers_cell_timeout")
             self.result = run_notebooks([graded_job(self.path)], cell_timeout=timeout)[0]
         return self.result
+
+
+def _expected_tests(path: Path) -> list[tuple[str, float]]:
+    """(grade_id, points) of the test cells that grade `path`: the trusted copy's, else its own, else the lesson's."""
+    from fastlayers.checks.runner import trusted_source
+    source = trusted_source(path)
+    for candidate in ([source] if source else []) + [path]:
+        try:
+            cells = autograded_cells(read_cells(candidate))
+        except NotebookError:
+            continue
+        return [(c.grade_id or f"cell{c.index}", c.points) for c in cells]
+    import importlib
+    from fastlayers.checks.framework import checks_in
+    try:
+        module = importlib.import_module(f"fastlayers.checks.lesson{lesson_of(path)}")
+    except ImportError:
+        return [("notebook", 0.0)]
+    return [(name, info.points) for name, info in checks_in(module).items()]
 
 
 class CheckFailed(Exception):
@@ -87,7 +97,8 @@ class CheckItem(pytest.Item):
         check = found[0]
         self.user_properties.append(("score", check.points))
         if not check.passed:
-            raise CheckFailed(check.message)
+            note = f"\nnote: {result.error}" if result.error and result.error not in check.message else ""
+            raise CheckFailed(check.message + note)
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
         if isinstance(excinfo.value, CheckFailed):
@@ -96,23 +107,6 @@ class CheckItem(pytest.Item):
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
         return self.path, None, f"{self.path.name}::{self.name} ({self.points:g} points)"
-
-
-class BrokenNotebook(pytest.Item):
-    """Stands in for a notebook that can't be read, so the failure says which file and why."""
-
-    def __init__(self, *, message: str, **kwargs: Any):
-        super().__init__(**kwargs)
-        self.message = message
-
-    def runtest(self) -> None:
-        raise CheckFailed(self.message)
-
-    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
-        return str(excinfo.value)
-
-    def reportinfo(self) -> tuple[Path, int | None, str]:
-        return self.path, None, f"{self.path.name} (unreadable)"
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

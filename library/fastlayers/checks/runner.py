@@ -1,17 +1,26 @@
-"""Run graded notebooks in separate processes and report each test cell's result.
+"""The grader: grade notebooks out of the student's reach and report each test cell's result.
 
     python -m fastlayers.checks.runner NOTEBOOK [NOTEBOOK ...] --json OUT [--cell-timeout S]
 
-Each notebook runs in a fresh Python process (plain `exec` of its code cells in order, no Jupyter kernel), so a
-crash or `os._exit` in student code fails the remaining checks of that notebook and nothing else. The child
-process reports every cell as it goes; the JSON file is rewritten after every event, so it is useful even when
-the run is interrupted. A cell that runs longer than the safety timeout gets its process killed.
+Grading infrastructure, not lesson material. The grade is computed here, in the grader's own process. Each
+notebook's code cells run in a separate process (see `agent`) that the grader talks to over pipes it owns. At
+each test cell the grader runs the check itself, from the trusted copy of the test cell (the one in `solutions/`,
+as nbgrader restores it from its gradebook), and reaches the student's functions and classes only through
+probes that send and receive plain data. Nothing the notebook's process does can report a pass: it can only
+give answers, which the grader judges. A crash, `os._exit` or a hang in student code fails the checks of that
+notebook from that point on and nothing else; every process the notebook started is ended with it.
 """
 from __future__ import annotations
 
 import argparse
+import ast
+import contextlib
+import importlib
+import importlib.util
+import itertools
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -20,23 +29,32 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from fastlayers.checks.notebook import Cell, NotebookError, lesson_of, read_cells, autograded_cells
+from fastlayers.checks import agent as wire
+from fastlayers.checks.bridge import Remote
+from fastlayers.checks.framework import CheckInfo, checks_in
+from fastlayers.checks.notebook import Cell, NotebookError, autograded_cells, lesson_of, read_cells
 
-__all__ = ["Job", "CheckResult", "NotebookResult", "run_notebooks", "run_notebook", "graded_job", "main"]
+__all__ = ["Job", "CheckResult", "NotebookResult", "TestPlan", "PlanError", "run_notebooks", "run_notebook",
+           "graded_job", "trusted_source", "plan_of", "main"]
 
 DEFAULT_CELL_TIMEOUT = 300.0
+GRACE = 5.0           # seconds past a check's own limit before its process is stopped
+START_TIMEOUT = 120.0  # the notebook process imports torch: give a busy machine time
+DEFAULT_PRELOAD = ["numpy", "torch", "fastlayers.core", "fastlayers.data", "fastlayers.training"]
 
 
 @dataclass
 class Job:
-    """One notebook to run; `replace` maps grade_ids to new cell sources (used for mutants and trusted test cells)."""
+    """One notebook to grade.
+
+    `replace` maps grade_ids to new cell sources (mutants in tests); `trusted` is the notebook whose test cells
+    define what is graded (default: this notebook's own); `skip` leaves out test cells by grade_id.
+    """
     notebook: str
     replace: dict[str, str] = field(default_factory=dict)
     label: str = ""
-    # Test cells that must exist (grade_id -> points): a missing one is reported as failed instead of vanishing.
-    expected_tests: dict[str, float] = field(default_factory=dict)
-    # Test cells to leave out (grade_ids), e.g. the other pieces' checks when only one piece was changed.
     skip: set[str] = field(default_factory=set)
+    trusted: str = ""
 
 
 @dataclass
@@ -54,13 +72,15 @@ class CheckResult:
 
 @dataclass
 class NotebookResult:
-    """All test-cell outcomes of one notebook run, plus a notebook-level error (crash, unreadable file) if any."""
+    """All test-cell outcomes of one notebook, a notebook-level note (crash, unreadable file) if any, and
+    the captured output of every code cell (index -> stdout), for feedback."""
     notebook: str
     label: str
     lesson: str
     checks: list[CheckResult]
     error: str = ""
     seconds: float = 0.0
+    cell_output: dict = field(default_factory=dict)
 
     @property
     def score(self) -> float:
@@ -78,87 +98,319 @@ class NotebookResult:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "NotebookResult":
         checks = [CheckResult(**c) for c in d["checks"]]
-        return cls(d["notebook"], d["label"], d["lesson"], checks, d.get("error", ""), d.get("seconds", 0.0))
+        return cls(d["notebook"], d["label"], d["lesson"], checks, d.get("error", ""), d.get("seconds", 0.0),
+                   d.get("cell_output", {}))
 
 
 # ----------------------------------------------------------------------------------------------------------------
-# Child side: execute cells, write one JSON line per event
+# The plan: which checks each trusted test cell runs, on which of the notebook's names
 # ----------------------------------------------------------------------------------------------------------------
 
-def _python_source(source: str) -> str:
-    """Cell source as plain Python: IPython magics and shell escapes are skipped (they don't grade anything)."""
-    if source.lstrip().startswith("%%"):
+class PlanError(ValueError):
+    """A test cell that is not a list of check calls."""
+
+
+@dataclass
+class TestPlan:
+    """One trusted test cell: its points and the checks it calls, each with the notebook names it passes."""
+    grade_id: str
+    points: float
+    calls: list[tuple[CheckInfo, list[str]]]
+    index: int = -1
+    problem: str = ""  # why this cell cannot be graded (it scores 0 with this note)
+
+
+_module_cache: dict[tuple[str, float], Any] = {}
+
+
+def _checks_module(node: ast.expr, folder: Path) -> Any:
+    """The module a test cell's `checks.lessonNN` or `name` refers to (a `name.py` next to the trusted notebook)."""
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "checks":
+        if not (node.attr.startswith("lesson") and node.attr[6:].isdigit()):
+            raise PlanError(f"checks.{node.attr} is not a lesson's checks")
+        return importlib.import_module(f"fastlayers.checks.{node.attr}")
+    if isinstance(node, ast.Name):
+        path = folder / f"{node.id}.py"
+        if not path.is_file():
+            raise PlanError(f"no checks module {node.id}.py next to the notebook")
+        key = (str(path.resolve()), path.stat().st_mtime)
+        if key not in _module_cache:
+            spec = importlib.util.spec_from_file_location(node.id, path)
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[node.id] = module  # probes name their functions by module: the notebook imports the same
+            spec.loader.exec_module(module)
+            _module_cache[key] = module
+        sys.modules[node.id] = _module_cache[key]
+        return _module_cache[key]
+    raise PlanError("a check is called as checks.lessonNN.<check>(...)")
+
+
+def parse_test_cell(source: str, folder: Path) -> list[tuple[CheckInfo, list[str]]]:
+    """The (check, argument names) calls of a test cell; PlanError if it holds anything else."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError as err:
+        raise PlanError(f"not valid Python ({err.msg})") from None
+    calls = []
+    for stmt in tree.body:
+        call = stmt.value if isinstance(stmt, ast.Expr) else None
+        if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and not call.keywords
+                and all(isinstance(a, ast.Name) for a in call.args)):
+            raise PlanError("a test cell holds only check calls such as checks.lesson06.sched_cos(sched_cos)")
+        module = _checks_module(call.func.value, folder)
+        found = checks_in(module)
+        if call.func.attr not in found:
+            raise PlanError(f"{module.__name__} has no check {call.func.attr!r}")
+        calls.append((found[call.func.attr], [a.id for a in call.args]))
+    if not calls:
+        raise PlanError("the test cell calls no check")
+    return calls
+
+
+def plan_of(cells: list[Cell], folder: Path, strict: bool = True) -> dict[str, TestPlan]:
+    """The plan of a notebook's test cells (by grade_id). With `strict=False` (a learner's own copy, no trusted
+    source) a cell that is not a check call is kept with its problem, and points come from the checks."""
+    plans: dict[str, TestPlan] = {}
+    for c in autograded_cells(cells):
+        gid = c.grade_id or f"cell {c.index}"
+        try:
+            calls = parse_test_cell(c.source, folder)
+        except PlanError as err:
+            if strict:
+                raise PlanError(f"test cell {gid}: {err}") from None
+            plans[gid] = TestPlan(gid, c.points, [], c.index, problem=(
+                f"this test cell was changed ({err}): restore it from the original exercise to get its points"))
+            continue
+        points = c.points if strict else min(c.points, sum(info.points for info, _ in calls))
+        plans[gid] = TestPlan(gid, points, calls, c.index)
+    return plans
+
+
+def _fallback_plan(lesson: str) -> dict[str, TestPlan]:
+    """The checks of `fastlayers.checks.lessonNN`, for a notebook that cannot be read and has no trusted copy."""
+    try:
+        module = importlib.import_module(f"fastlayers.checks.lesson{lesson}")
+    except ImportError:
+        return {}
+    return {name: TestPlan(name, info.points, [(info, [])]) for name, info in checks_in(module).items()}
+
+
+def trusted_source(notebook: str | Path) -> Path | None:
+    """The matching `solutions/NN_topic/NN_topic.ipynb` of a learner's notebook in `<course>/<folder>/NN_topic/`."""
+    nb = Path(notebook).resolve()
+    source = nb.parents[1].parent / "solutions" / nb.parent.name / nb.name if len(nb.parents) > 2 else None
+    return source if source is not None and source.is_file() else None
+
+
+def graded_job(notebook: str | Path, label: str = "") -> Job:
+    """A job for a learner's notebook graded by the ORIGINAL test cells (incl. hidden tests) of its `solutions/`
+    copy when there is one: like nbgrader autograde, an edited or deleted test cell then changes nothing."""
+    source = trusted_source(notebook)
+    return Job(str(notebook), label=label, trusted=str(source) if source else "")
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# The notebook's process, seen from the grader
+# ----------------------------------------------------------------------------------------------------------------
+
+class ProcessGone(Exception):
+    """The notebook's process ended or was stopped; `reason` says how."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+class Server:
+    """The agent process: preloads libraries once and runs one forked process per notebook."""
+
+    def __init__(self, python: str, env: dict[str, str], preload: list[str], log_path: Path):
+        self.python, self.env, self.preload, self.log_path = python, env, preload, log_path
+        self.proc: subprocess.Popen | None = None
+        self.rfd = self.wfd = -1
+        self.fork = False
+
+    def start(self) -> None:
+        to_agent_r, to_agent_w = os.pipe()
+        from_agent_r, from_agent_w = os.pipe()
+        with open(self.log_path, "ab") as log:
+            self.proc = subprocess.Popen(
+                [self.python, "-m", "fastlayers.checks.agent", str(to_agent_r), str(from_agent_w),
+                 ",".join(self.preload)],
+                pass_fds=(to_agent_r, from_agent_w), stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                env=self.env, start_new_session=True)
+        os.close(to_agent_r)
+        os.close(from_agent_w)
+        self.rfd, self.wfd = from_agent_r, to_agent_w
+        try:
+            hello = wire.receive(self.rfd, time.monotonic() + START_TIMEOUT)
+        except (wire.ChannelClosed, TimeoutError, ValueError) as err:
+            self.stop()
+            raise RuntimeError(f"the grading process did not start: {self.log_tail()}") from err
+        self.fork = bool(hello.get("fork"))
+
+    @property
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def send(self, message: dict) -> None:
+        wire.send(self.wfd, message)
+
+    def receive(self, deadline: float | None) -> dict:
+        return wire.receive(self.rfd, deadline)
+
+    def log_tail(self, n: int = 600) -> str:
+        try:
+            return self.log_path.read_bytes()[-n:].decode("utf-8", "replace").strip()
+        except OSError:
+            return ""
+
+    def stop(self) -> None:
+        """End the agent and everything in its session."""
+        if self.proc is None:
+            return
+        with contextlib.suppress(OSError):
+            wire.send(self.wfd, {"op": "bye"})
+        try:
+            self.proc.wait(timeout=3)
+        except subprocess.TimeoutExpired:
+            pass
+        with contextlib.suppress(OSError, ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        with contextlib.suppress(Exception):
+            self.proc.wait(timeout=5)
+        for fd in (self.rfd, self.wfd):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        self.proc = None
+
+
+class Channel:
+    """Requests to one notebook's process, with deadlines; the `session` of `Remote` handles."""
+
+    def __init__(self, server: Server, folder: str, cell_timeout: float):
+        self.server, self.cell_timeout = server, cell_timeout
+        self.ids = itertools.count(1)
+        self.gone: str = ""  # set once the process has ended: why
+        self.running = ""    # what was running, for the note
+        server.send({"op": "job", "dir": folder})
+        self._wait_for(lambda m: "ready" in m, time.monotonic() + START_TIMEOUT)
+
+    def _wait_for(self, accept, deadline: float | None) -> dict:
+        while True:
+            try:
+                message = self.server.receive(deadline)
+            except TimeoutError:
+                raise
+            except (wire.ChannelClosed, OSError):
+                raise ProcessGone(f"the grading process itself ended: {self.server.log_tail()}") from None
+            except ValueError:
+                self._stop()
+                raise ProcessGone("the notebook's process sent something that is not a message") from None
+            if "job_exit" in message:
+                code, why = message.get("job_exit"), message.get("reason", "")
+                raise ProcessGone(f"the notebook's process {why or f'ended with exit code {code}'}")
+            if accept(message):
+                return message
+            # anything else (a stale or forged message) is ignored: only the awaited reply counts
+
+    def request(self, message: dict, limit: float | None) -> dict:
+        if self.gone:
+            raise ProcessGone(self.gone)
+        rid = next(self.ids)
+        message["id"] = rid
+        try:
+            self.server.send(message)
+            deadline = None if limit is None else time.monotonic() + limit
+            return self._wait_for(lambda m: m.get("id") == rid and "ended" not in m, deadline)
+        except TimeoutError:
+            self._stop()
+            self.gone = f"was stopped after {limit:g} s without an answer"
+            raise ProcessGone(self.gone) from None
+        except (ProcessGone, OSError) as err:
+            self.gone = getattr(err, "reason", str(err))
+            raise ProcessGone(self.gone) from None
+
+    def _stop(self) -> None:
+        """Ask the agent to end the job process; if the agent itself does not answer, end the agent."""
+        try:
+            self.server.send({"op": "kill"})
+            self._wait_for(lambda m: False, time.monotonic() + 10)
+        except ProcessGone:
+            return
+        except Exception:  # noqa: BLE001  the agent is stuck: end it (a new one starts for the next notebook)
+            pass
+        self.server.stop()
+
+    def cell(self, cell: Cell) -> dict:
+        self.running = f"cell {cell.index}" + (f" ({cell.grade_id})" if cell.grade_id else "")
+        return self.request({"op": "cell", "index": cell.index, "grade_id": cell.grade_id, "source": cell.source},
+                            self.cell_timeout)
+
+    def probe(self, name: str, ref: Any, args: Any, kwargs: Any, timeout: float | None) -> dict:
+        """Run a probe in the notebook's process; a dead or stuck process gives a failure reply."""
+        limit = None if timeout is None else timeout + GRACE
+        try:
+            return self.request({"op": "probe", "probe": name, "ref": ref, "args": args, "kwargs": kwargs,
+                                 "timeout": timeout}, limit)
+        except ProcessGone as gone:
+            return {"failure": {"summary": f"the notebook's process {gone.reason.split('process ', 1)[-1]}",
+                                "called": _called(name, ref, args, kwargs),
+                                "hint": "Your code ended or hung the notebook's process (os._exit, a crash, running "
+                                        "out of memory, or an endless loop that ignores the time limit); the "
+                                        "checks after this one could not run."}}
+
+    def end(self) -> None:
+        """Let the notebook's process finish; the agent then ends everything it started."""
+        if self.gone:
+            return
+        try:
+            self.server.send({"op": "end", "id": next(self.ids)})
+            self._wait_for(lambda m: False, time.monotonic() + 30)
+        except ProcessGone:
+            pass
+        except (TimeoutError, OSError):
+            self._stop()
+
+
+def _called(name: str, ref: Any, args: Any, kwargs: Any) -> str:
+    """What a probe that never answered was doing, for the failure message."""
+    if not isinstance(ref, str):
         return ""
-    lines = []
-    for line in source.splitlines():
-        stripped = line.lstrip()
-        if stripped.startswith(("%", "!")):
-            line = line[: len(line) - len(stripped)] + "pass  # IPython magic skipped by the runner"
-        lines.append(line)
-    return "\n".join(lines)
-
-
-def _error_text(err: BaseException) -> str:
-    from fastlayers.checks.framework import CheckFailure
-    if isinstance(err, CheckFailure):
-        return str(err)
-    import traceback
-    frames = [f for f in traceback.extract_tb(err.__traceback__) if f.filename.startswith("<cell")]
-    place = f" (in {frames[-1].filename[1:-1]}, line {frames[-1].lineno})" if frames else ""
-    text = f"{type(err).__name__}: {err}{place}"
-    if isinstance(err, NameError):
-        text += "\n  hint:     a cell above failed or was not run, so this name was never defined: fix that cell first"
-    return text
-
-
-def _child(spec_path: str, events_path: str) -> None:
-    import builtins
-    import contextlib
-    import io
-
-    spec = json.loads(Path(spec_path).read_text())
-    with open(events_path, "a", encoding="utf-8") as events:
-        def emit(**event: Any) -> None:
-            events.write(json.dumps(event) + "\n")
-            events.flush()
-
-        for j, job in enumerate(spec["jobs"]):
-            nb = Path(job["notebook"]).resolve()
-            os.chdir(nb.parent)  # notebooks open files relative to their own folder
-            if str(nb.parent) not in sys.path:
-                sys.path.insert(0, str(nb.parent))
-            namespace: dict[str, Any] = {"__name__": "__main__", "__builtins__": builtins}
-            for cell in job["cells"]:
-                emit(job=j, cell=cell["index"], event="start", time=time.time())
-                out, err = io.StringIO(), io.StringIO()
-                error, start = "", time.perf_counter()
-                try:
-                    code = compile(_python_source(cell["source"]), f"<cell {cell['index']}: {cell['grade_id']}>",
-                                   "exec")
-                    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-                        exec(code, namespace)  # noqa: S102  running the notebook is the point
-                except KeyboardInterrupt:
-                    raise
-                except BaseException as exc:  # noqa: BLE001  SystemExit too: the notebook goes on, like a kernel
-                    error = _error_text(exc)
-                emit(job=j, cell=cell["index"], event="done", error=error, stdout=out.getvalue()[-20000:],
-                     stderr=err.getvalue()[-5000:], seconds=time.perf_counter() - start)
-            emit(job=j, event="end")
+    if not name.endswith((":_call_probe", ":_attempt_probe")):
+        return f"your {ref}"
+    from fastlayers.checks.failure import describe_call
+    from fastlayers.checks.plain import decode
+    try:
+        return describe_call(Remote(None, ref, ref), *decode(args), **decode(kwargs))
+    except Exception:  # noqa: BLE001
+        return ref
 
 
 # ----------------------------------------------------------------------------------------------------------------
-# Parent side: prepare jobs, watch the child, turn events into results
+# Grading a notebook
 # ----------------------------------------------------------------------------------------------------------------
 
 class _Prepared:
+    """A job read and planned before any student code runs."""
+
     def __init__(self, job: Job):
         self.job = job
         self.error = ""
         self.cells: list[Cell] = []
+        path = Path(job.notebook)
+        trusted = Path(job.trusted) if job.trusted else None
         try:
-            self.cells = [c for c in read_cells(job.notebook) if c.cell_type == "code"]
+            self.cells = read_cells(path)
         except NotebookError as err:
             self.error = str(err)
+        if trusted is not None and trusted.resolve() != path.resolve():
+            self.plan = plan_of(read_cells(trusted), trusted.parent)
+        elif self.error:
+            self.plan = _fallback_plan(lesson_of(path))
+        else:
+            self.plan = plan_of(self.cells, path.parent, strict=True) if job.trusted else \
+                plan_of(self.cells, path.parent, strict=False)
         present = {c.grade_id for c in self.cells}
         unknown = set(job.replace) - present
         if unknown and not self.error:
@@ -166,54 +418,87 @@ class _Prepared:
         for c in self.cells:
             if c.grade_id in job.replace:
                 c.source = job.replace[c.grade_id]
-        self.cells = [c for c in self.cells if not (c.is_test and c.grade_id in job.skip)]
-        self.results = {c.index: CheckResult(c.grade_id or f"cell {c.index}", c.points, cell=c.index)
-                        for c in autograded_cells(self.cells)}
-        self.missing = [CheckResult(name, pts, message="the test cell was deleted from the notebook: "
-                                    "restore it (copy it from the original exercise) to get these points")
-                        for name, pts in job.expected_tests.items() if name not in present]
+        self.plan = {gid: p for gid, p in self.plan.items() if gid not in job.skip}
+        self.results = {gid: CheckResult(gid, p.points, cell=p.index) for gid, p in self.plan.items()}
+        self.outputs: dict[int, str] = {}
         if self.error:
+            note = (f"{self.error}. The notebook scores 0 of its {sum(p.points for p in self.plan.values()):g} "
+                    f"points until it opens again.")
             for r in self.results.values():
-                r.message = self.error
-            for r in self.missing:
-                r.message = self.error
+                r.message = note
 
     def result(self, seconds: float) -> NotebookResult:
         job = self.job
         return NotebookResult(str(job.notebook), job.label or str(job.notebook), lesson_of(job.notebook),
-                              list(self.results.values()) + self.missing, self.error, seconds)
+                              list(self.results.values()), self.error, seconds, dict(self.outputs))
 
-    def apply(self, event: dict[str, Any]) -> None:
-        r = self.results.get(event.get("cell", -1))
-        if r is None or event["event"] != "done":
+    def preload(self) -> list[str]:
+        modules = {info.func.__module__ for p in self.plan.values() for info, _ in p.calls}
+        extra = [m for mod in modules for m in getattr(sys.modules.get(mod), "PRELOAD", [])]
+        return (DEFAULT_PRELOAD if any(m.startswith("fastlayers.") for m in modules) else []) + extra
+
+    def run(self, channel: Channel) -> None:
+        """Run the cells in order; at each trusted test cell, run its checks here, in the grader."""
+        done: set[str] = set()
+        try:
+            for cell in self.cells:
+                if cell.cell_type != "code":
+                    continue
+                if cell.is_test:
+                    if cell.grade_id in self.plan and cell.grade_id not in done:
+                        done.add(cell.grade_id)
+                        self._grade(cell.grade_id, channel)
+                    continue  # the notebook's own test cells never run: the grader's copies do
+                reply = channel.cell(cell)
+                text = reply.get("output", {}).get("stdout", "") if isinstance(reply.get("output"), dict) else ""
+                self.outputs[cell.index] = str(text)[-5000:] + (f"\n{reply['error']}" if reply.get("error") else "")
+        except ProcessGone as gone:
+            self.error = f"the notebook's process {gone.reason.split('process ', 1)[-1]} while running " \
+                         f"{channel.running}; later checks could not run"
+        for gid, r in self.results.items():
+            if gid in done or r.message != "not run":
+                continue
+            r.message = self.error or ("the test cell was deleted from the notebook: restore it (copy it from the "
+                                       "original exercise) to get these points")
+
+    def _grade(self, gid: str, channel: Channel) -> None:
+        plan, result = self.plan[gid], self.results[gid]
+        channel.running = f"the check {gid}"
+        if plan.problem:
+            result.message = plan.problem
             return
-        r.seconds, r.output = event["seconds"], event["stdout"]
-        if event["error"]:
-            r.message = event["error"]
-        elif event["stderr"].strip():
-            # nbgrader gives 0 points to a test cell with stderr output: report the same here
-            r.message = "the test cell wrote to stderr (graded as a failure):\n" + event["stderr"][-1000:]
-        else:
-            r.passed, r.points, r.message = True, r.max_points, ""
+        start, messages, outputs, passed = time.perf_counter(), [], [], True
+        for info, names in plan.calls:
+            if channel.gone:
+                passed = False
+                messages.append(f"{info.name}: the notebook's process {channel.gone.split('process ', 1)[-1]}")
+                continue
+            outcome = info.run(*[Remote(channel, n, n) for n in names])
+            outputs.extend(outcome.notes)
+            if outcome.passed:
+                outputs.append(outcome.text())
+            else:
+                passed = False
+                messages.append(str(outcome.failure))
+                outputs.append(str(outcome.failure))
+        result.seconds, result.output = time.perf_counter() - start, "\n".join(outputs)
+        result.passed, result.points = passed, plan.points if passed else 0.0
+        result.message = "\n".join(messages)
+        if channel.gone:
+            raise ProcessGone(channel.gone)
 
-    def fail_rest(self, cell_index: int, reason: str) -> None:
-        for r in self.results.values():
-            if r.message == "not run" and r.cell >= cell_index:
-                r.message = reason
 
-
-def run_notebooks(jobs: list[Job], *, cell_timeout: float = DEFAULT_CELL_TIMEOUT, share_process: bool = False,
+def run_notebooks(jobs: list[Job], *, cell_timeout: float = DEFAULT_CELL_TIMEOUT, share_process: bool = True,
                   json_path: str | Path | None = None, python: str = sys.executable,
                   env: dict[str, str] | None = None) -> list[NotebookResult]:
-    """Run each job's notebook and return one result per job, in order.
+    """Grade each job's notebook and return one result per job, in order.
 
-    Each job gets a fresh process, unless `share_process=True`: then jobs run one after another in one process
-    (fresh globals each; much faster when the notebooks import torch) and a new process is started only after
-    a crash or a timeout.
+    Every notebook runs in a fresh process of its own (forked from one process that loaded torch once);
+    `share_process` is accepted for compatibility and changes nothing.
     """
-    prepared = [_Prepared(j) for j in jobs]
+    del share_process
+    prepared = [_Prepared(j) for j in jobs]  # read and plan everything before any student code runs
     timings = [0.0] * len(jobs)
-    todo = [i for i, p in enumerate(prepared) if not p.error]
 
     def save() -> None:
         if json_path is not None:
@@ -222,140 +507,68 @@ def run_notebooks(jobs: list[Job], *, cell_timeout: float = DEFAULT_CELL_TIMEOUT
             tmp.write_text(json.dumps(data, indent=1))
             tmp.replace(json_path)
 
+    todo = [i for i, p in enumerate(prepared) if not p.error and p.plan]
     save()
-    while todo:
-        batch = todo if share_process else todo[:1]
-        done = _run_batch([prepared[i] for i in batch], batch, timings, cell_timeout, python, env, save)
-        todo = [i for i in todo if i not in done]
+    if todo:
+        child_env = dict(os.environ if env is None else env)
+        child_env.setdefault("MPLBACKEND", "Agg")
+        child_env["PYTHONUNBUFFERED"] = "1"
+        preload = sorted({m for i in todo for m in prepared[i].preload()}, key=lambda m: (m != "numpy", m != "torch"))
+        with tempfile.TemporaryDirectory(prefix="fastlayers-grade-") as tmp:
+            server: Server | None = None
+            try:
+                for i in todo:
+                    if server is None or not server.alive:
+                        server = Server(python, child_env, preload, Path(tmp, "agent.log"))
+                        server.start()
+                    start = time.perf_counter()
+                    p = prepared[i]
+                    try:
+                        channel = Channel(server, str(Path(p.job.notebook).resolve().parent), cell_timeout)
+                    except ProcessGone as gone:
+                        p.error = gone.reason
+                        for r in p.results.values():
+                            r.message = gone.reason
+                        continue
+                    p.run(channel)
+                    channel.end()
+                    if not server.fork:
+                        server.stop()
+                    timings[i] = time.perf_counter() - start
+                    save()
+            finally:
+                if server is not None:
+                    server.stop()
     save()
     return [p.result(t) for p, t in zip(prepared, timings)]
 
 
-def _run_batch(batch: list[_Prepared], ids: list[int], timings: list[float], cell_timeout: float, python: str,
-               env: dict[str, str] | None, save) -> set[int]:
-    """Run jobs in one child process until it finishes or dies; returns the ids of jobs that are settled."""
-    settled: set[int] = set()
-    with tempfile.TemporaryDirectory(prefix="fastlayers-run-") as tmp:
-        spec, events, log = Path(tmp, "spec.json"), Path(tmp, "events.jsonl"), Path(tmp, "child.log")
-        spec.write_text(json.dumps({"jobs": [
-            {"notebook": str(Path(p.job.notebook).resolve()),
-             "cells": [{"index": c.index, "grade_id": c.grade_id, "source": c.source} for c in p.cells]}
-            for p in batch]}))
-        events.touch()
-        child_env = dict(os.environ if env is None else env)
-        child_env.setdefault("MPLBACKEND", "Agg")
-        child_env["PYTHONUNBUFFERED"] = "1"
-        with open(log, "wb") as log_file:
-            proc = subprocess.Popen([python, "-m", "fastlayers.checks.runner", "--child", str(spec), str(events)],
-                                    stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                    env=child_env)
-        job_start = time.perf_counter()
-        current: tuple[int, int] | None = None  # (job, cell) running now
-        cell_started = time.monotonic()
-        offset, killed = 0, False
-        with open(events, encoding="utf-8") as stream:
-            while True:
-                finished = proc.poll() is not None
-                stream.seek(offset)
-                chunk = stream.read()
-                complete = chunk[: chunk.rfind("\n") + 1]  # only whole lines; the rest is still being written
-                offset += len(complete.encode("utf-8"))
-                for line in complete.splitlines():
-                    event = json.loads(line)
-                    j = event["job"]
-                    if event["event"] == "start":
-                        current, cell_started = (j, event["cell"]), time.monotonic()
-                    elif event["event"] == "done":
-                        batch[j].apply(event)
-                        current = None
-                    elif event["event"] == "end":
-                        timings[ids[j]] = time.perf_counter() - job_start
-                        job_start = time.perf_counter()
-                        settled.add(ids[j])
-                if complete:
-                    save()
-                if finished:
-                    break
-                if current is not None and time.monotonic() - cell_started > cell_timeout:
-                    proc.kill()
-                    killed = True
-                    proc.wait()
-                    continue
-                time.sleep(0.02)
-        if proc.returncode != 0 or killed:
-            # The job that was running when the process ended loses its remaining checks; later jobs re-run.
-            unsettled = [k for k in range(len(batch)) if ids[k] not in settled]
-            j, cell = current if current is not None else (unsettled[0] if unsettled else len(batch), 0)
-            if j < len(batch):
-                tail = log.read_text(errors="replace")[-800:].strip()
-                gid = next((c.grade_id for c in batch[j].cells if c.index == cell and c.grade_id), "")
-                where = f"cell {cell} ({gid})" if gid else f"cell {cell}"
-                if killed:
-                    reason = (f"{where} was still running after the safety timeout of {cell_timeout:g} s; "
-                              f"the notebook's process was stopped")
-                else:
-                    reason = (f"the notebook's process ended with exit code {proc.returncode} while running "
-                              f"{where} (os._exit, a crash, or running out of memory); later checks could not run")
-                    if tail:
-                        reason += f"\n  last output: {tail}"
-                batch[j].fail_rest(cell, reason)
-                batch[j].error = reason
-                timings[ids[j]] = time.perf_counter() - job_start
-                settled.add(ids[j])
-            save()
-        elif len(settled) < len(batch):
-            raise RuntimeError(f"runner child exited early without reporting; see {log.read_text()[-2000:]}")
-    return settled
-
-
-def graded_job(notebook: str | Path, label: str = "") -> Job:
-    """A job for a learner's notebook that runs the ORIGINAL test cells (incl. hidden tests) from the matching
-    `solutions/NN_topic/NN_topic.ipynb` next to its folder, when there is one: like nbgrader autograde, an edited
-    or deleted test cell then changes nothing."""
-    nb = Path(notebook)
-    job = Job(str(nb), label=label)
-    source = nb.resolve().parents[1].parent / "solutions" / nb.parent.name / nb.name
-    if not source.is_file() or source == nb.resolve():
-        return job
-    try:
-        reference = {c.grade_id: c for c in autograded_cells(read_cells(source))}
-        present = {c.grade_id for c in read_cells(nb)}
-    except NotebookError:
-        return job  # an unreadable learner notebook is reported when it runs
-    job.replace = {gid: c.source for gid, c in reference.items() if gid in present}
-    job.expected_tests = {gid: c.points for gid, c in reference.items()}
-    return job
-
-
 def run_notebook(path: str | Path, **kwargs: Any) -> NotebookResult:
-    """Run one notebook in a fresh process; see `run_notebooks` for the options."""
+    """Grade one notebook by its own test cells; see `run_notebooks` for the options."""
     return run_notebooks([Job(str(path))], **kwargs)[0]
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Command line: run notebooks, print one line per check, write JSON; exit 0 only when every check passed."""
+    """Command line: grade notebooks, print one line per check, write JSON; exit 0 only when every check passed."""
     parser = argparse.ArgumentParser(prog="python -m fastlayers.checks.runner", description=__doc__.split("\n\n")[0])
-    parser.add_argument("notebooks", nargs="*", help="notebooks to run")
+    parser.add_argument("notebooks", nargs="+", help="notebooks to grade")
     parser.add_argument("--json", help="write results here (rewritten as results come in)")
     parser.add_argument("--cell-timeout", type=float, default=DEFAULT_CELL_TIMEOUT,
                         help="seconds one cell may run before its process is stopped (default %(default)s)")
-    parser.add_argument("--child", nargs=2, metavar=("SPEC", "EVENTS"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.child:
-        _child(*args.child)
-        return 0
-    if not args.notebooks:
-        parser.error("give at least one notebook")
     missing = [nb for nb in args.notebooks if not Path(nb).is_file()]
     if missing:
         parser.error(f"no such notebook: {', '.join(missing)}")
-    results = run_notebooks([Job(nb) for nb in args.notebooks], cell_timeout=args.cell_timeout, json_path=args.json)
+    results = run_notebooks([graded_job(nb) for nb in args.notebooks], cell_timeout=args.cell_timeout,
+                            json_path=args.json)
     for res in results:
         print(f"{res.notebook}: {res.score:g}/{res.max_score:g} points")
         for c in res.checks:
             first = c.message.splitlines()[0] if c.message else ""
             print(f"  {'PASS' if c.passed else 'FAIL'} {c.name} ({c.points:g}/{c.max_points:g}) {first}")
-    return 0 if all(c.passed for r in results for c in r.checks) else 1
+        if res.error:
+            print(f"  note: {res.error.splitlines()[0]}")
+    return 0 if all(c.passed for r in results for c in r.checks) and not any(r.error for r in results) else 1
 
 
 if __name__ == "__main__":
