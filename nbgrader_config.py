@@ -23,3 +23,17 @@ c.GenerateFeedback.preprocessors = [
     "fastlayers.checks.feedback.HideTestCode",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
+
+# Autograde grades with the fastlayers grader instead of running the submission in a Jupyter kernel: the student's
+# cells run in their own process, the checks run in nbgrader's, and the scores nbgrader records come from there
+# (see fastlayers/checks/nbgrader_grade.py). The other preprocessors are nbgrader's defaults.
+c.Autograde.autograde_preprocessors = [
+    "fastlayers.checks.nbgrader_grade.GradeInIsolation",
+    "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "nbgrader.preprocessors.LimitOutput",
+    "nbgrader.preprocessors.SaveAutoGrades",
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+c.GradeInIsolation.cell_timeout = 300

@@ -28,6 +28,10 @@ import time
 from typing import Any
 
 HEADER = struct.Struct(">Q")
+JOB = struct.Struct(">Q")
+# Frames from this process to the grader start with one byte: b"Z" for this process's own messages (JSON), b"C"
+# and a job number for a message of that job's process, relayed whole. A job's process cannot write a "Z" frame:
+# everything it writes reaches the grader inside a "C" frame of its own job number.
 MAX_FRAME = 120 * 2 ** 20  # a reply may carry 64 MB of tensor data, base64-encoded
 
 
@@ -218,6 +222,12 @@ class Job:
                     if self.errors else f"Define `{ref}` in its cell, keeping the name the exercise gives it.")
             return {"failure": CheckFailure(f"`{ref}` is not defined", expected=f"<{ref} defined by your cell>",
                                             got="<nothing by that name>", hint=hint).to_dict()}
+        if isinstance(ref, str):
+            own = reference_own(ref, target)
+            if own:
+                return {"failure": CheckFailure(f"`{ref}` is the reference library's own {own}", called=ref,
+                                                hint="The exercise is to write this piece yourself; the reference "
+                                                     "library is there to build the pieces around it.").to_dict()}
         try:
             fn = resolve_probe(name)
             args, kwargs = plain.decode(args), plain.decode(kwargs)
@@ -231,10 +241,22 @@ class Job:
         return reply
 
 
-def serve_job(rfd: int, wfd: int, folder: str) -> None:
-    """Answer one notebook's requests until 'end' (or until the grader goes away)."""
+def reference_own(name: str, obj: Any) -> str:
+    """'function'/'class' when `obj` is the reference library's own piece of that name (or a bare subclass of it)."""
+    def from_library(x: Any) -> bool:
+        return str(getattr(x, "__module__", "") or "").split(".")[0] == "fastlayers"
+    target = getattr(obj, "func", obj)  # functools.partial(ref.piece, ...)
+    if isinstance(target, type):
+        same = [c for c in target.__mro__ if from_library(c) and c.__name__.lower() == name.lower()]
+        return "class" if same else ""
+    if callable(target) and from_library(target) and getattr(target, "__name__", "").lower() == name.lower():
+        return "function"
+    return ""
+
+
+def serve_job(rfd: int, emit: Any, folder: str) -> None:
+    """Answer one notebook's requests until 'end' (or until the grader goes away); `emit(bytes)` sends a reply."""
     job = Job(folder)
-    send(wfd, {"ready": os.getpid()})
     while True:
         try:
             request = receive(rfd)
@@ -242,7 +264,7 @@ def serve_job(rfd: int, wfd: int, folder: str) -> None:
             return
         op, rid = request.get("op"), request.get("id")
         if op == "end":
-            send(wfd, {"id": rid, "ended": True})
+            emit(json.dumps({"id": rid, "ended": True}).encode())
             return
         if op == "cell":
             reply = job.cell(int(request["index"]), str(request.get("grade_id", "")), str(request["source"]))
@@ -253,9 +275,11 @@ def serve_job(rfd: int, wfd: int, folder: str) -> None:
             reply = {"failure": {"summary": f"unknown request {op!r}"}}
         reply["id"] = rid
         try:
-            send(wfd, reply)
+            payload = json.dumps(reply).encode()
         except (TypeError, ValueError) as err:  # e.g. a value JSON cannot hold
-            send(wfd, {"id": rid, "failure": {"summary": "the answer cannot be graded", "got": f"<{err}>"}})
+            payload = json.dumps({"id": rid, "failure": {"summary": "the answer cannot be graded",
+                                                         "got": f"<{err}>"}}).encode()
+        emit(payload)
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -268,7 +292,17 @@ def _flush_std() -> None:
             stream.flush()
 
 
-def _run_forked_job(rfd: int, wfd: int, request: dict) -> None:
+def own(wfd: int, message: dict) -> None:
+    """Send this process's own message (a "Z" frame)."""
+    write_frame(wfd, b"Z" + json.dumps(message).encode("utf-8"))
+
+
+def relayed(wfd: int, job: int, payload: bytes) -> None:
+    """Send a job process's message (a "C" frame tagged with its job number)."""
+    write_frame(wfd, b"C" + JOB.pack(job) + payload)
+
+
+def _run_forked_job(rfd: int, wfd: int, request: dict, number: int) -> None:
     """Fork the job process, relay frames both ways until it ends, end its descendants, report its exit code."""
     to_child_r, to_child_w = os.pipe()
     from_child_r, from_child_w = os.pipe()
@@ -281,7 +315,7 @@ def _run_forked_job(rfd: int, wfd: int, request: dict) -> None:
             for fd in (rfd, wfd, to_child_w, from_child_r):
                 os.close(fd)
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
-            serve_job(to_child_r, from_child_w, str(request["dir"]))
+            serve_job(to_child_r, lambda payload: write_frame(from_child_w, payload), str(request["dir"]))
         except BaseException:  # noqa: BLE001
             code = 70
         finally:
@@ -289,6 +323,7 @@ def _run_forked_job(rfd: int, wfd: int, request: dict) -> None:
             os._exit(code)
     os.close(to_child_r)
     os.close(from_child_w)
+    own(wfd, {"ready": number, "pid": pid})
     status, reason = None, ""
     try:
         while status is None:
@@ -296,7 +331,7 @@ def _run_forked_job(rfd: int, wfd: int, request: dict) -> None:
             if from_child_r in ready:
                 try:
                     payload = read_frame(from_child_r, time.monotonic() + 10)
-                    write_frame(wfd, payload)
+                    relayed(wfd, number, payload)
                 except ChannelClosed:
                     status = _wait_or_kill(pid, 2.0)
                     break
@@ -323,15 +358,15 @@ def _run_forked_job(rfd: int, wfd: int, request: dict) -> None:
                 # let the last whole message through before reporting the exit
                 with contextlib.suppress(ChannelClosed, ValueError, TimeoutError, OSError):
                     while select.select([from_child_r], [], [], 0)[0]:
-                        write_frame(wfd, read_frame(from_child_r, time.monotonic() + 1))
+                        relayed(wfd, number, read_frame(from_child_r, time.monotonic() + 1))
                 status = st
     finally:
         ended = end_descendants(pid)
         for fd in (to_child_w, from_child_r):
             with contextlib.suppress(OSError):
                 os.close(fd)
-    send(wfd, {"job_exit": exit_code(status) if status is not None else 137, "reason": reason,
-               "leftover_processes": ended})
+    own(wfd, {"job_exit": exit_code(status) if status is not None else 137, "job": number, "reason": reason,
+              "leftover_processes": ended})
 
 
 def _wait_or_kill(pid: int, grace: float) -> int:
@@ -358,7 +393,8 @@ def serve(rfd: int, wfd: int, preload: list[str]) -> None:
         with contextlib.suppress(Exception):
             importlib.import_module(module)
     can_fork = hasattr(os, "fork") and sys.platform.startswith("linux")
-    send(wfd, {"server": os.getpid(), "fork": can_fork})
+    own(wfd, {"server": os.getpid(), "fork": can_fork})
+    number = 0
     while True:
         try:
             request = receive(rfd)
@@ -368,13 +404,15 @@ def serve(rfd: int, wfd: int, preload: list[str]) -> None:
             return
         if request.get("op") != "job":
             continue
+        number += 1
         if can_fork:
             try:
-                _run_forked_job(rfd, wfd, request)
+                _run_forked_job(rfd, wfd, request, number)
             except ChannelClosed:
                 return
         else:  # one job in this very process; the grader starts a new server for the next one
-            serve_job(rfd, wfd, str(request["dir"]))
+            own(wfd, {"ready": number, "pid": os.getpid()})
+            serve_job(rfd, lambda payload: relayed(wfd, number, payload), str(request["dir"]))
             return
 
 

@@ -8,7 +8,8 @@ from traitlets import Bool
 
 
 class HideTestCode(Preprocessor):
-    """Replace the traceback of a failed test cell by its error line (a CheckFailure's message says what's wrong).
+    """Replace the traceback of a failed test cell by its error line; a CheckFailure keeps its message (its lines
+    are the message itself: called, expected, got, where, hint).
 
     IPython tracebacks quote the lines around the failing call, which can include `### BEGIN HIDDEN TESTS`
     code; nbgrader's ClearHiddenTests only cleans the cell source, so the outputs are cleaned here.
@@ -20,6 +21,6 @@ class HideTestCode(Preprocessor):
         meta = cell.get("metadata", {}).get("nbgrader", {})
         if cell.get("cell_type") == "code" and meta.get("grade") and not meta.get("solution"):
             for out in cell.get("outputs", []):
-                if out.get("output_type") == "error":
+                if out.get("output_type") == "error" and out.get("ename") != "CheckFailure":
                     out["traceback"] = [f"{out.get('ename', 'Error')}: {out.get('evalue', '')}"]
         return cell, resources

@@ -34,7 +34,15 @@ def _matches(fn: Callable, cases: tuple, got: list) -> bool:
         return False
 
 
+def _expect_count(values: Any, n: int, called: str) -> None:
+    """The probe answered one value per case (anything else is a wrong answer, never a shorter comparison)."""
+    if not isinstance(values, list) or len(values) != n:
+        fail("the answers do not match the questions", called=called, expected=f"<{n} values>",
+             got=f"<{len(values) if isinstance(values, list) else type(values).__name__} values>")
+
+
 def _expect_floats(values: list, cases: tuple, fn_name: str) -> None:
+    _expect_count(values, len(cases), fn_name)
     for args, v in zip(cases, values):
         expect_type(v, float, "a float", called=f"{fn_name}{tuple(args)!r}", hint=FLOAT_HINT)
 
@@ -138,6 +146,7 @@ def combine_scheds(student: Callable) -> None:
             fail("wrong kind of result", called=called, expected="<a function of the overall position>",
                  got=got["got"], hint="Return a function of the overall position (define it inside and return it "
                                       "without calling it).")
+        _expect_count(got.get("values"), len(positions), called)
         if got["pcts_after"] != pcts:
             fail("the list of shares was changed", called=called, expected=_short(pcts), got=_short(got["pcts_after"]),
                  hint="combine_scheds must not modify the list it is given: the caller may use it again. Build "
@@ -239,6 +248,7 @@ def one_cycle_scheds(student: Callable) -> None:
                  hint="Return a dict of two schedules: 'lr' for the learning rate and 'mom' for the momentum.")
         exp = reference_one_cycle(**kwargs)
         for key in ("lr", "mom"):
+            _expect_count(got[key], len(positions), f"{called}[{key!r}]")
             for pos, value in zip(positions, got[key]):
                 at = f"{called}[{key!r}]({pos:.4g})"
                 expect_type(value, float, "a float", called=at, hint=FLOAT_HINT)
@@ -315,9 +325,10 @@ def param_scheduler(ParamScheduler: type) -> None:
         with labelled(called):
             got = probe(scheduler_run, ParamScheduler, n_epoch, names, two_groups)
         exp = probe(scheduler_run, ref.ParamScheduler, n_epoch, names, two_groups)
-        if len(got["steps"]) != len(exp["steps"]):
+        if not isinstance(got.get("steps"), list) or len(got["steps"]) != len(exp["steps"]) or \
+                len(got.get("valids", [])) != len(exp["valids"]):
             fail("a different number of optimizer steps", called=called, expected=len(exp["steps"]),
-                 got=len(got["steps"]), hint="The scheduler only sets hyper-parameters; it must not skip or cancel "
+                 got=len(got.get("steps") or []), hint="The scheduler only sets hyper-parameters; it must not skip or cancel "
                                              "batches.")
         for (ep, it, groups), (_, _, egroups) in zip(got["steps"], exp["steps"]):
             for g, (values, evalues) in enumerate(zip(groups, egroups)):

@@ -51,10 +51,14 @@ class GradedNotebook(pytest.File):
             yield item
 
     def run_once(self) -> Any:
-        if self.result is None:  # once per notebook, whatever happens to it
+        if self.result is None:  # once per notebook, whatever happens to it; all selected notebooks in one go
             from fastlayers.checks.runner import graded_job, run_notebooks  # imported late: only when grading
+            pending = [self] + [n for n in dict.fromkeys(getattr(i, "parent", None) for i in self.session.items)
+                                if isinstance(n, GradedNotebook) and n is not self and n.result is None]
             timeout = self.config.getoption("fastlayers_cell_timeout")
-            self.result = run_notebooks([graded_job(self.path)], cell_timeout=timeout)[0]
+            results = run_notebooks([graded_job(n.path) for n in pending], cell_timeout=timeout)
+            for notebook, result in zip(pending, results):
+                notebook.result = result
         return self.result
 
 

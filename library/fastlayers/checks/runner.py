@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import atexit
 import contextlib
 import importlib
 import importlib.util
@@ -40,6 +41,7 @@ __all__ = ["Job", "CheckResult", "NotebookResult", "TestPlan", "PlanError", "run
 DEFAULT_CELL_TIMEOUT = 300.0
 GRACE = 5.0           # seconds past a check's own limit before its process is stopped
 START_TIMEOUT = 120.0  # the notebook process imports torch: give a busy machine time
+LOST = "lost the grading process that ran it (it was killed)"
 DEFAULT_PRELOAD = ["numpy", "torch", "fastlayers.core", "fastlayers.data", "fastlayers.training"]
 
 
@@ -243,7 +245,7 @@ class Server:
         os.close(from_agent_w)
         self.rfd, self.wfd = from_agent_r, to_agent_w
         try:
-            hello = wire.receive(self.rfd, time.monotonic() + START_TIMEOUT)
+            _, hello = self.receive(time.monotonic() + START_TIMEOUT)
         except (wire.ChannelClosed, TimeoutError, ValueError) as err:
             self.stop()
             raise RuntimeError(f"the grading process did not start: {self.log_tail()}") from err
@@ -256,8 +258,20 @@ class Server:
     def send(self, message: dict) -> None:
         wire.send(self.wfd, message)
 
-    def receive(self, deadline: float | None) -> dict:
-        return wire.receive(self.rfd, deadline)
+    def receive(self, deadline: float | None) -> tuple[int, dict]:
+        """The next message: (0, the agent's own message) or (job number, a message of that job's process)."""
+        payload = wire.read_frame(self.rfd, deadline)
+        if payload[:1] == b"Z":
+            message, job = json.loads(payload[1:]), 0
+        elif payload[:1] == b"C" and len(payload) >= 1 + wire.JOB.size:
+            job = wire.JOB.unpack(payload[1:1 + wire.JOB.size])[0]
+            try:
+                message = json.loads(payload[1 + wire.JOB.size:])
+            except ValueError:
+                message = {}
+        else:
+            raise ValueError("a frame of unknown kind")
+        return job, message if isinstance(message, dict) else {}
 
     def log_tail(self, n: int = 600) -> str:
         try:
@@ -293,24 +307,27 @@ class Channel:
         self.ids = itertools.count(1)
         self.gone: str = ""  # set once the process has ended: why
         self.running = ""    # what was running, for the note
+        self.job = 0         # the agent's number for this notebook's process: messages of other jobs are stale
         server.send({"op": "job", "dir": folder})
-        self._wait_for(lambda m: "ready" in m, time.monotonic() + START_TIMEOUT)
+        ready = self._wait_for(lambda m: "ready" in m, time.monotonic() + START_TIMEOUT, own=True)
+        self.job = int(ready["ready"])
 
-    def _wait_for(self, accept, deadline: float | None) -> dict:
+    def _wait_for(self, accept, deadline: float | None, own: bool = False) -> dict:
+        """The next message of this job that `accept`s (the agent's own when `own`); a job_exit ends the wait."""
         while True:
             try:
-                message = self.server.receive(deadline)
+                job, message = self.server.receive(deadline)
             except TimeoutError:
                 raise
             except (wire.ChannelClosed, OSError):
-                raise ProcessGone(f"the grading process itself ended: {self.server.log_tail()}") from None
+                raise ProcessGone(LOST) from None
             except ValueError:
                 self._stop()
-                raise ProcessGone("the notebook's process sent something that is not a message") from None
-            if "job_exit" in message:
+                raise ProcessGone("sent something that is not a message") from None
+            if job == 0 and "job_exit" in message and message.get("job") == self.job:
                 code, why = message.get("job_exit"), message.get("reason", "")
-                raise ProcessGone(f"the notebook's process {why or f'ended with exit code {code}'}")
-            if accept(message):
+                raise ProcessGone(why or f"ended with exit code {code}")
+            if (own and job == 0 or not own and job == self.job and self.job) and accept(message):
                 return message
             # anything else (a stale or forged message) is ignored: only the awaited reply counts
 
@@ -354,23 +371,33 @@ class Channel:
             return self.request({"op": "probe", "probe": name, "ref": ref, "args": args, "kwargs": kwargs,
                                  "timeout": timeout}, limit)
         except ProcessGone as gone:
-            return {"failure": {"summary": f"the notebook's process {gone.reason.split('process ', 1)[-1]}",
+            return {"failure": {"summary": f"the notebook's process {gone.reason}",
                                 "called": _called(name, ref, args, kwargs),
                                 "hint": "Your code ended or hung the notebook's process (os._exit, a crash, running "
                                         "out of memory, or an endless loop that ignores the time limit); the "
                                         "checks after this one could not run."}}
 
-    def end(self) -> None:
-        """Let the notebook's process finish; the agent then ends everything it started."""
+    def end(self) -> str:
+        """Let the notebook's process finish (the agent then ends everything it started). Returns '' or, when the
+        process had already ended on its own, how it ended."""
         if self.gone:
-            return
+            return ""
+        rid = next(self.ids)
         try:
-            self.server.send({"op": "end", "id": next(self.ids)})
-            self._wait_for(lambda m: False, time.monotonic() + 30)
-        except ProcessGone:
-            pass
+            self.server.send({"op": "end", "id": rid})
+            self._wait_for(lambda m: m.get("id") == rid and m.get("ended") is True, time.monotonic() + 30)
+        except ProcessGone as gone:
+            return gone.reason
         except (TimeoutError, OSError):
             self._stop()
+            return "did not finish when asked to"
+        try:
+            self._wait_for(lambda m: False, time.monotonic() + 30)
+        except ProcessGone:
+            pass  # its job_exit: the normal end
+        except (TimeoutError, OSError):
+            self._stop()
+        return ""
 
 
 def _called(name: str, ref: Any, args: Any, kwargs: Any) -> str:
@@ -453,8 +480,8 @@ class _Prepared:
                 text = reply.get("output", {}).get("stdout", "") if isinstance(reply.get("output"), dict) else ""
                 self.outputs[cell.index] = str(text)[-5000:] + (f"\n{reply['error']}" if reply.get("error") else "")
         except ProcessGone as gone:
-            self.error = f"the notebook's process {gone.reason.split('process ', 1)[-1]} while running " \
-                         f"{channel.running}; later checks could not run"
+            self.error = f"the notebook's process {gone.reason} while running {channel.running}; " \
+                         f"later checks could not run"
         for gid, r in self.results.items():
             if gid in done or r.message != "not run":
                 continue
@@ -471,7 +498,7 @@ class _Prepared:
         for info, names in plan.calls:
             if channel.gone:
                 passed = False
-                messages.append(f"{info.name}: the notebook's process {channel.gone.split('process ', 1)[-1]}")
+                messages.append(f"{info.name}: the notebook's process {channel.gone}")
                 continue
             outcome = info.run(*[Remote(channel, n, n) for n in names])
             outputs.extend(outcome.notes)
@@ -514,33 +541,59 @@ def run_notebooks(jobs: list[Job], *, cell_timeout: float = DEFAULT_CELL_TIMEOUT
         child_env.setdefault("MPLBACKEND", "Agg")
         child_env["PYTHONUNBUFFERED"] = "1"
         preload = sorted({m for i in todo for m in prepared[i].preload()}, key=lambda m: (m != "numpy", m != "torch"))
-        with tempfile.TemporaryDirectory(prefix="fastlayers-grade-") as tmp:
-            server: Server | None = None
-            try:
-                for i in todo:
-                    if server is None or not server.alive:
-                        server = Server(python, child_env, preload, Path(tmp, "agent.log"))
-                        server.start()
-                    start = time.perf_counter()
-                    p = prepared[i]
-                    try:
-                        channel = Channel(server, str(Path(p.job.notebook).resolve().parent), cell_timeout)
-                    except ProcessGone as gone:
-                        p.error = gone.reason
-                        for r in p.results.values():
-                            r.message = gone.reason
-                        continue
-                    p.run(channel)
-                    channel.end()
-                    if not server.fork:
-                        server.stop()
-                    timings[i] = time.perf_counter() - start
-                    save()
-            finally:
-                if server is not None:
+        for i in todo:
+            start = time.perf_counter()
+            p = prepared[i]
+            for attempt in range(2):  # a fresh agent once if the one in hand turns out dead
+                server = _server_for(python, child_env, preload)
+                try:
+                    channel = Channel(server, str(Path(p.job.notebook).resolve().parent), cell_timeout)
+                    break
+                except ProcessGone as gone:
                     server.stop()
+                    if attempt:
+                        p.error = f"the notebook's process {gone.reason} before it started"
+                        for r in p.results.values():
+                            r.message = p.error
+            else:
+                continue
+            p.run(channel)
+            early = channel.end()
+            if early and not p.error:
+                p.error = f"the notebook's process {early} before grading finished"
+            if not server.fork or channel.gone.startswith(LOST):
+                server.stop()
+            timings[i] = time.perf_counter() - start
+            save()
     save()
     return [p.result(t) for p, t in zip(prepared, timings)]
+
+
+_servers: dict[tuple, Server] = {}
+
+
+def _server_for(python: str, env: dict[str, str], preload: list[str]) -> Server:
+    """A running agent for these settings: started once and reused (each notebook still gets a fresh process)."""
+    key = (python, tuple(sorted(env.items())), tuple(preload))
+    server = _servers.get(key)
+    if server is None or not server.alive:
+        server = Server(python, env, preload, Path(tempfile.mkdtemp(prefix="fastlayers-grade-")) / "agent.log")
+        server.start()
+        _servers[key] = server
+    return server
+
+
+def stop_servers() -> None:
+    """End every agent this process started (run at exit)."""
+    for server in list(_servers.values()):
+        server.stop()
+        with contextlib.suppress(OSError):
+            os.remove(server.log_path)
+            os.rmdir(server.log_path.parent)
+    _servers.clear()
+
+
+atexit.register(stop_servers)
 
 
 def run_notebook(path: str | Path, **kwargs: Any) -> NotebookResult:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import html
 import os
@@ -25,6 +26,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("lessons", nargs="*", metavar="NN", help="lesson numbers, e.g. 02 06 (default: all)")
     _common(p)
     p.add_argument("--json", metavar="FILE", help="also write the full results as JSON")
+    p.add_argument("-v", "--verbose", action="store_true", help="print each failing check's full message")
     p.set_defaults(run=run_check)
 
     p = sub.add_parser("progress", help="points per lesson and overall")
@@ -99,25 +101,30 @@ def _first_line(check: Any) -> str:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    """`fastlayers check`: table of lessons, checks, points and first failure message."""
+    """`fastlayers check`: table of lessons, checks, points and first failure message (-v: the whole message)."""
     start = time.perf_counter()
     results = _grade_notebooks(args)
     rows = [(r.lesson, c.name, f"{c.points:g}/{c.max_points:g}", "PASS" if c.passed else "FAIL", _first_line(c))
             for r in results for c in r.checks]
-    width = max([len(r[1]) for r in rows] + [5])
+    width = max([len(r[1]) for r in rows] + [10])
     print(f"{'lesson':<7}{'check':<{width + 2}}{'points':>7}  result")
     for lesson, name, pts, status, msg in rows:
         print(f"{lesson:<7}{name:<{width + 2}}{pts:>7}  {status}{'  ' + msg if msg else ''}")
     for r in results:
-        if r.error and not r.checks:
-            print(f"{r.lesson:<7}{'(notebook)':<{width + 2}}{'':>7}  FAIL  {r.error.splitlines()[0]}")
+        if r.error:
+            print(f"{r.lesson:<7}{'(notebook)':<{width + 2}}{'':>7}  note  {r.error.splitlines()[0]}")
+    if getattr(args, "verbose", False):
+        for r in results:
+            for c in r.checks:
+                if not c.passed:
+                    print(f"\n--- {r.label}: {c.name} ---\n{c.message}")
     got, total = sum(r.score for r in results), sum(r.max_score for r in results)
     passed = sum(c.passed for r in results for c in r.checks)
     count = sum(len(r.checks) for r in results)
     print(f"total: {got:g}/{total:g} points, {passed} of {count} checks pass ({time.perf_counter() - start:.1f} s)")
     ok = count > 0 and passed == count and not any(r.error for r in results)
-    if not ok:
-        print("run the notebook in Jupyter to see each failing check's full message, or `pytest <notebook>`")
+    if not ok and not getattr(args, "verbose", False):
+        print("`fastlayers check -v` prints each failing check's full message (or run the check cells in Jupyter)")
     return EXIT_OK if ok else EXIT_PROBLEMS
 
 
@@ -266,8 +273,15 @@ def run_release(args: argparse.Namespace) -> int:
 
 
 def run_grade(args: argparse.Namespace) -> int:
-    """`fastlayers grade`: nbgrader autograde + generate_feedback for every submission, export a CSV, summarise."""
+    """`fastlayers grade`: nbgrader autograde (through the fastlayers grader) + feedback for every submission,
+    export a CSV, summarise.
+
+    The scores come from the fastlayers grader, which `nbgrader_config.py` puts in place of nbgrader's kernel
+    execution: nbgrader records them in its gradebook, the feedback and the export. A submission nbgrader cannot
+    open at all (not valid JSON) scores 0 of the assignment's points, with a note and a feedback page.
+    """
     course = _course(args.course)
+    _require_isolated_grading(course)
     submitted = course / "submitted"
     lessons = _lesson_ids(args.lessons)
     names = sorted({a for student in submitted.glob("*") if student.is_dir()
@@ -283,15 +297,16 @@ def run_grade(args: argparse.Namespace) -> int:
             print(f"{name}: autograding ...", flush=True)
             proc = _nbgrader(course, "autograde", name, "--force", check=False)
             log = proc.stdout + proc.stderr
-            for student in re.findall(rf"error processing assignment '{re.escape(name)}' for student '([^']+)'", log):
-                not_graded[(name, student)] = "nbgrader could not grade it (unreadable notebook or the kernel died)"
-            if proc.returncode != 0 and not not_graded:
+            failed = re.findall(rf"error processing assignment '{re.escape(name)}' for student '([^']+)'", log)
+            for student in failed:
+                not_graded[(name, student)] = _why_not_graded(course, name, student, log)
+            if proc.returncode != 0 and not failed:
                 raise CommandError(f"`nbgrader autograde {name}` failed:\n{log[-3000:]}")
             _nbgrader(course, "generate_feedback", name, "--force", check=False)
     csv_path = course / args.csv
     _nbgrader(course, "export", f"--to={csv_path}")
     rows = list(csv.DictReader(csv_path.open()))
-    _regrade(course, rows, not_graded)
+    _add_notes(course, rows, not_graded)
     with csv_path.open("w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=list(rows[0].keys()) if rows else ["assignment"])
         writer.writeheader()
@@ -305,32 +320,65 @@ def run_grade(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _regrade(course: Path, rows: list[dict[str, str]], not_graded: dict[tuple[str, str], str]) -> None:
-    """Score the submissions nbgrader gave up on with the process-isolated runner (original test cells).
+ISOLATED = "fastlayers.checks.nbgrader_grade.GradeInIsolation"
 
-    nbgrader drops a whole submission when its kernel dies (e.g. `os._exit` in student code), losing the points
-    of the checks that passed before; the runner keeps them. An unreadable notebook scores 0 with a note.
-    """
-    from fastlayers.checks.notebook import NotebookError, read_cells, autograded_cells
-    from fastlayers.checks.runner import Job, run_notebooks
 
+def _require_isolated_grading(course: Path) -> None:
+    """Refuse to grade with a configuration that would let nbgrader score in the student's own kernel."""
+    text = (course / "nbgrader_config.py").read_text(encoding="utf-8", errors="replace")
+    if ISOLATED not in text:
+        raise CommandError(f"{course / 'nbgrader_config.py'} does not grade through the fastlayers grader, so scores "
+                           f"would come from the students' own kernels: add {ISOLATED} to "
+                           "c.Autograde.autograde_preprocessors in place of Execute (see this course's "
+                           "nbgrader_config.py)", code=EXIT_PROBLEMS)
+
+
+def _why_not_graded(course: Path, name: str, student: str, log: str) -> str:
+    from fastlayers.checks.notebook import NotebookError, read_cells
+    try:
+        read_cells(course / "submitted" / student / name / f"{name}.ipynb")
+    except NotebookError:
+        return "the submitted notebook is not a readable notebook (not valid JSON?)"
+    return "nbgrader could not grade it (see the log of `nbgrader autograde`)"
+
+
+def _fmt(points: float) -> str:
+    return f"{float(points):g}"
+
+
+def _add_notes(course: Path, rows: list[dict[str, str]], not_graded: dict[tuple[str, str], str]) -> None:
+    """A note per row (what the grader noticed), scores printed alike, and rows for submissions nbgrader dropped."""
+    import json
+    from fastlayers.checks.nbgrader_grade import NOTES
+    from fastlayers.checks.notebook import autograded_cells, read_cells
     for row in rows:
         row.setdefault("note", "")
+        for key in ("score", "max_score", "raw_score"):
+            if row.get(key) not in (None, ""):
+                row[key] = _fmt(row[key])
+        notes = course / "autograded" / row["student_id"] / row["assignment"] / NOTES
+        if notes.is_file() and (row["student_id"], row["assignment"]) not in not_graded:
+            with contextlib.suppress(ValueError, OSError):
+                for res in json.loads(notes.read_text(encoding="utf-8")).values():
+                    if res.get("error"):
+                        row["note"] = res["error"].splitlines()[0]
     for (name, student), why in sorted(not_graded.items()):
         source = course / "solutions" / name / f"{name}.ipynb"
-        ref = {c.grade_id: c for c in autograded_cells(read_cells(source))}
-        submitted = course / "submitted" / student / name / f"{name}.ipynb"
-        try:
-            present = {c.grade_id for c in read_cells(submitted)}
-        except NotebookError:
-            present = set()
-        job = Job(str(submitted), replace={g: c.source for g, c in ref.items() if g in present},
-                  expected_tests={g: c.points for g, c in ref.items()})
-        result = run_notebooks([job])[0]
+        total = sum(c.points for c in autograded_cells(read_cells(source))) if source.is_file() else 0.0
         row = next((r for r in rows if r["assignment"] == name and r["student_id"] == student), None)
         if row is None:
-            row = {k: "" for k in (rows[0] if rows else {"assignment": ""})}
+            row = {k: "" for k in (rows[0] if rows else {"assignment": "", "student_id": ""})}
             row.update(assignment=name, student_id=student)
             rows.append(row)
-        row.update(raw_score=f"{result.score:g}", score=f"{result.score:g}", max_score=f"{result.max_score:g}",
-                   note=f"{why}; scored by the fastlayers runner")
+        row.update(raw_score="0", score="0", max_score=_fmt(total), note=f"{why}: scored 0 of {total:g}")
+        _feedback_page(course, name, student, f"{why}. It scored 0 of {total:g} points. Open it in Jupyter: if it "
+                                              "does not open, restore it from a backup and submit it again.")
+
+
+def _feedback_page(course: Path, name: str, student: str, text: str) -> None:
+    """A feedback page for a submission nbgrader could not open (so every student gets one)."""
+    folder = course / "feedback" / student / name
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{name}.html").write_text(
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(name)}</title></head><body>"
+        f"<h1>{html.escape(name)}: feedback</h1><p>{html.escape(text)}</p></body></html>", encoding="utf-8")
