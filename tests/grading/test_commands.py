@@ -40,7 +40,10 @@ def test_check_uses_the_original_test_cells(course, monkeypatch, capsys):
     nb_path.write_text(json.dumps(nb))
     monkeypatch.chdir(course)
     assert main(["check"]) == 1
-    assert "add: wrong result" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "0/2  FAIL  wrong result" in out and "FAIL add (0/2" not in out
+    assert main(["check", "-v"]) == 1
+    assert "FAIL add (0/2 points): wrong result\n  called:   add(1, 2)" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("argv, code, message", [

@@ -1,11 +1,13 @@
 """nbgrader end to end on the fixture exercise: release, made-up submissions, autograde, feedback, CSV export.
 
 What nbgrader does on its own, and what the course adds (asserted below):
-- edited or deleted test cells: nbgrader autograde restores them from the gradebook (no compensation needed);
-- stderr from student code zeroes a cell in nbgrader: the checks capture it and print notes on stdout instead;
-- an infinite loop would hold the cell until nbgrader's 300 s cell timeout: each check's own time limit stops it;
-- a dead kernel (`os._exit`) or an unreadable notebook makes nbgrader drop the whole submission: `fastlayers grade`
-  re-scores those with the process-isolated runner (checks that passed before the crash keep their points);
+- edited or deleted test cells: nbgrader autograde restores them from the gradebook;
+- autograde does not run the submission in a Jupyter kernel: `nbgrader_config.py` puts the fastlayers grader in
+  nbgrader's place (student cells in their own process, checks in nbgrader's), so the gradebook holds its scores;
+- stderr from student code would zero a cell in nbgrader: the grader shows it as a note instead;
+- an infinite loop is stopped by the check's own time limit, not nbgrader's 300 s cell timeout;
+- a notebook whose process dies (`os._exit`) keeps the points of the checks that passed before, with a note;
+  an unreadable notebook scores 0 of the full points, with a note and a feedback page;
 - nbgrader's feedback shows hidden test code (in the cell and in tracebacks): nbgrader_config.py strips both.
 """
 from __future__ import annotations
@@ -32,13 +34,16 @@ def test_grade_every_kind_of_submission(course):
     rows = {r["student_id"]: r for r in csv.DictReader((course / "grades.csv").open())}
     assert {s: float(r["score"]) for s, r in rows.items()} == expected
     assert all(float(r["max_score"]) == 5 for r in rows.values())
-    assert "scored by the fastlayers runner" in rows["exits"]["note"] and rows["correct"]["note"] == ""
+    assert "exit code 1" in rows["exits"]["note"] and rows["correct"]["note"] == ""
+    assert "not a readable notebook" in rows["broken_json"]["note"]
+    assert {r["score"] for r in rows.values()} <= {"0", "2", "3", "5"}  # printed alike: no 5.0 next to 2
 
     feedback = sorted((course / "feedback").glob(f"*/{NAME}/{NAME}.html"))
-    assert {p.parts[-3] for p in feedback} == set(expected) - {"exits", "broken_json"}
+    assert {p.parts[-3] for p in feedback} == set(expected)  # every student gets a page
     for page in feedback:
         html = page.read_text()
         assert SECRET not in html and "BEGIN HIDDEN TESTS" not in html, page
-    # the check's own time limit stopped the loop inside the Jupyter kernel (not nbgrader's 300 s cell timeout)
+    # the check's own time limit stopped the loop (not nbgrader's 300 s cell timeout)
     assert "no answer within the time limit of 2 s" in (course / "feedback" / "loops" / NAME / f"{NAME}.html").read_text()
-    assert "CheckFailure: add: wrong result" in (course / "feedback" / "edits_test" / NAME / f"{NAME}.html").read_text()
+    assert "FAIL add (0/2 points): wrong result" in \
+        (course / "feedback" / "edits_test" / NAME / f"{NAME}.html").read_text()

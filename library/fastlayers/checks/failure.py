@@ -14,7 +14,7 @@ import sysconfig
 import traceback
 from typing import Any
 
-__all__ = ["CheckFailure", "CheckTimeout", "UNSET", "show", "show_number", "describe_call", "student_place",
+__all__ = ["CheckFailure", "CheckTimeout", "UNSET", "Shown", "show", "show_number", "describe_call", "student_place",
            "raised_failure", "NOT_WRITTEN"]
 
 MAX_SHOWN = 300        # characters of a value shown in a failure message
@@ -156,8 +156,14 @@ def _callable_text(x: Any) -> str | None:
     return None
 
 
+class Shown(str):
+    """Text that a failure message shows as it is (already formatted)."""
+
+
 def show(x: Any, limit: int = MAX_SHOWN) -> str:
     """A short text for a value in a failure message: rounded floats, tensors with type/shape/dtype, no addresses."""
+    if isinstance(x, Shown):
+        return _cut(str(x), limit)
     if isinstance(x, str) and x.startswith("<") and x.endswith(">"):
         return _cut(x, limit)  # already a description, e.g. "<raised ValueError: ...>"
     try:

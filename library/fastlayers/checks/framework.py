@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 from fastlayers.checks.bridge import (Captured, Raised, Remote, attempt, call, capture_output, context, keep,
                                       probe, time_limit)
-from fastlayers.checks.failure import (NOT_WRITTEN, UNSET, CheckFailure, CheckTimeout, describe_call,
+from fastlayers.checks.failure import (NOT_WRITTEN, UNSET, CheckFailure, CheckTimeout, Shown, describe_call,
                                        running_in_notebook, show, show_number)
 
 __all__ = ["check", "CheckFailure", "CheckTimeout", "CheckInfo", "Outcome", "checks_in", "call", "probe", "attempt",
@@ -102,6 +102,8 @@ def _difference(got: Any, expected: Any, rtol: float | None, atol: float, same_t
         g, e = float(got), float(expected)
         if _numbers_match(g, e, rtol, atol):
             return None
+        if isinstance(got, int) and isinstance(expected, int):
+            return path, f"got {got!r}, expected {expected!r}"
         gt, et = _pair_text(g, e)
         return path, f"got {gt}, expected {et}"
     try:
@@ -238,7 +240,9 @@ def expect_close(got: Any, expected: Any, *, rtol: float = 1e-5, atol: float = 1
     if where is not None:
         if _is_number(got) and _is_number(expected) and not where:
             gt, et = _pair_text(float(got), float(expected))
-            got, expected = f"<{gt}>", f"<{et}>"
+            got, expected = Shown(gt), Shown(et)
+        elif where:
+            where += f" [tolerance rtol={rtol:g}, atol={atol:g}]"
         raise CheckFailure(summary, called=called, expected=expected, got=got, where=where, hint=hint)
 
 

@@ -97,7 +97,8 @@ def _first_line(check: Any) -> str:
     if "NotImplementedError" in check.message.split("\n", 2)[0] or "raise NotImplementedError" in check.message:
         return NOT_DONE
     lines = [ln for ln in check.message.splitlines() if ln.strip()]
-    return lines[0][:110] if lines else "failed"
+    first = re.sub(r"^FAIL \S+ \([^)]*\): ", "", lines[0]) if lines else "failed"
+    return first[:110]
 
 
 def run_check(args: argparse.Namespace) -> int:
