@@ -143,3 +143,63 @@ if __name__ == "__main__":  # python -m tests.grading.test_honesty: the mutant c
         for m in run["mutants"]:
             caught = [c.name for c in run["results"][m.name].checks if not c.passed]
             print(f"| {m.name} | {m.cell} | {', '.join(caught) or 'NOT CAUGHT'} |")
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# No hint gives the answer away
+# ----------------------------------------------------------------------------------------------------------------
+
+_PREFIXES = re.compile(r"\b(self|math|torch|np|ref|F|nn)\.")
+
+
+def _normal(code: str) -> str:
+    code = code.split("#", 1)[0]
+    code = re.sub(r"^\s*return\b", "", code)
+    return re.sub(r"\s+", "", _PREFIXES.sub("", code)).rstrip(":")
+
+
+def _answer_lines(source: Path) -> list[str]:
+    """The distinctive code lines between BEGIN and END SOLUTION of every solution cell, normalised."""
+    lines, inside = [], False
+    for cell in read_cells(source):
+        for line in cell.source.splitlines() if cell.is_solution else []:
+            if "### BEGIN SOLUTION" in line:
+                inside = True
+            elif "### END SOLUTION" in line:
+                inside = False
+            elif inside and len(_normal(line)) >= 14:
+                lines.append(_normal(line))
+    return lines
+
+
+def _string_constants(module_path: Path) -> list[str]:
+    """Every string a check module can print: constants, and the fixed parts of f-strings joined."""
+    import ast
+    tree = ast.parse(module_path.read_text())
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            out.append(node.value)
+        elif isinstance(node, ast.JoinedStr):
+            out.append("".join(v.value for v in node.values if isinstance(v, ast.Constant)))
+    return out
+
+
+def _leaks(texts: list[str], answers: list[str]) -> list[str]:
+    return sorted({a for a in answers for t in texts if a in _normal(t)})
+
+
+@pytest.mark.parametrize("name", LESSONS)
+def test_no_hint_in_the_check_module_contains_the_answer(name):
+    module = ROOT / "library" / "fastlayers" / "checks" / f"lesson{name[:2]}.py"
+    leaks = _leaks(_string_constants(module), _answer_lines(ROOT / "solutions" / name / f"{name}.ipynb"))
+    assert not leaks, f"{module.name}: hints quote solution code: {leaks}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", LESSONS)
+def test_no_failure_message_contains_the_answer(name, lesson_runs):
+    run = lesson_runs(name)
+    messages = [c.message for r in run["results"].values() for c in r.checks if not c.passed]
+    leaks = _leaks(messages, _answer_lines(ROOT / "solutions" / name / f"{name}.ipynb"))
+    assert not leaks, f"failure messages quote solution code: {leaks}"
