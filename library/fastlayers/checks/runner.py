@@ -25,6 +25,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -541,6 +542,9 @@ def run_notebooks(jobs: list[Job], *, cell_timeout: float = DEFAULT_CELL_TIMEOUT
         child_env.setdefault("MPLBACKEND", "Agg")
         child_env["PYTHONUNBUFFERED"] = "1"
         preload = sorted({m for i in todo for m in prepared[i].preload()}, key=lambda m: (m != "numpy", m != "torch"))
+        # the checks here need the same libraries: import them while the notebook's process starts
+        warm = threading.Thread(target=_import_all, args=(preload,), daemon=True)
+        warm.start()
         for i in todo:
             start = time.perf_counter()
             p = prepared[i]
@@ -567,6 +571,12 @@ def run_notebooks(jobs: list[Job], *, cell_timeout: float = DEFAULT_CELL_TIMEOUT
             save()
     save()
     return [p.result(t) for p, t in zip(prepared, timings)]
+
+
+def _import_all(modules: list[str]) -> None:
+    for module in modules:
+        with contextlib.suppress(Exception):
+            importlib.import_module(module)
 
 
 _servers: dict[tuple, Server] = {}
