@@ -47,3 +47,22 @@ def test_grade_every_kind_of_submission(course):
     assert "no answer within the time limit of 2 s" in (course / "feedback" / "loops" / NAME / f"{NAME}.html").read_text()
     assert "FAIL add (0/2 points): wrong result" in \
         (course / "feedback" / "edits_test" / NAME / f"{NAME}.html").read_text()
+
+
+@pytest.mark.slow
+def test_parallel_grading_gives_the_serial_scores_and_skips_unchanged_submissions(course, tmp_path, capsys):
+    import shutil
+    exercise = course / "exercises" / NAME / f"{NAME}.ipynb"
+    write_submissions(course, json.loads(exercise.read_text()))
+    twin = tmp_path / "twin"
+    shutil.copytree(course, twin)
+    scores = {}
+    for folder, jobs in ((course, "1"), (twin, "2")):
+        assert main(["grade", "--course", str(folder), "--jobs", jobs]) == 0
+        scores[jobs] = {r["student_id"]: (r["score"], r["note"]) for r in csv.DictReader((folder / "grades.csv").open())}
+    assert scores["1"] == scores["2"]
+    capsys.readouterr()
+    assert main(["grade", "--course", str(twin), "--jobs", "2"]) == 0
+    assert "9 submission(s): 9 unchanged since their last grade, 0 to grade" in capsys.readouterr().out
+    again = {r["student_id"]: (r["score"], r["note"]) for r in csv.DictReader((twin / "grades.csv").open())}
+    assert again == scores["2"]

@@ -107,3 +107,15 @@ def test_command_line_writes_json(course, tmp_path):
     ex = course / "exercises" / NAME / f"{NAME}.ipynb"
     assert subprocess.run([sys.executable, "-m", "fastlayers.checks.runner", str(ex)],
                           capture_output=True).returncode == 1
+
+
+def test_memory_and_notebook_time_limits(course):
+    greedy = write_variant(course, "greedy", mean_solution="def mean(xs):\n    block = bytearray(3 * 2 ** 30)\n"
+                                                           "    return sum(xs) / len(xs)")
+    res = run_notebooks([Job(str(greedy))], memory_mb=512)[0]
+    assert _scores(res) == {"add": 2, "mean": 0} and "MemoryError" in res.checks[1].message
+    slow = write_variant(course, "slow", mean_solution="import time\ntime.sleep(30)")
+    start = time.perf_counter()
+    res = run_notebooks([Job(str(slow))], notebook_timeout=3)[0]
+    assert _scores(res) == {"add": 2, "mean": 0} and "time limit of 3 s" in res.error
+    assert time.perf_counter() - start < 20

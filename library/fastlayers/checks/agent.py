@@ -153,6 +153,21 @@ def _reap() -> int:
         count += 1
 
 
+def limit_memory(megabytes: Any) -> None:
+    """Let this process grow by at most `megabytes` more address space (Linux; a MemoryError past it)."""
+    if not megabytes or not sys.platform.startswith("linux"):
+        return
+    import resource
+    with contextlib.suppress(OSError, ValueError):
+        with open("/proc/self/statm") as f:
+            current = int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        limit = current + int(megabytes) * 2 ** 20
+        if hard != resource.RLIM_INFINITY:
+            limit = min(limit, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+
+
 def exit_code(status: int) -> int:
     """A wait status as an exit code (128 + N when killed by signal N)."""
     if os.WIFSIGNALED(status):
@@ -315,6 +330,7 @@ def _run_forked_job(rfd: int, wfd: int, request: dict, number: int) -> None:
             for fd in (rfd, wfd, to_child_w, from_child_r):
                 os.close(fd)
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            limit_memory(request.get("memory_mb"))
             serve_job(to_child_r, lambda payload: write_frame(from_child_w, payload), str(request["dir"]))
         except BaseException:  # noqa: BLE001
             code = 70

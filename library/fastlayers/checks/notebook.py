@@ -26,6 +26,7 @@ class Cell:
     is_test: bool = False      # nbgrader "grade": true on a code cell (an autograded test cell)
     is_solution: bool = False
     points: float = 0.0
+    locked: bool = False       # nbgrader "locked": the course's cell, restored from the trusted copy when grading
 
 
 def _source(cell: dict[str, Any]) -> str:
@@ -51,7 +52,7 @@ def read_cells(path: str | Path) -> list[Cell]:
         except (TypeError, ValueError) as err:
             raise NotebookError(f"{path}: cell {i} has points {meta.get('points')!r}, not a number") from err
         cells.append(Cell(i, raw.get("cell_type", ""), _source(raw), str(meta.get("grade_id", "")), is_test,
-                          bool(meta.get("solution")), points))
+                          bool(meta.get("solution")), points, bool(meta.get("locked"))))
     return cells
 
 

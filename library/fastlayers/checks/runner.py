@@ -29,7 +29,7 @@ import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from fastlayers.checks import agent as wire
 from fastlayers.checks.bridge import Remote
@@ -303,13 +303,16 @@ class Server:
 class Channel:
     """Requests to one notebook's process, with deadlines; the `session` of `Remote` handles."""
 
-    def __init__(self, server: Server, folder: str, cell_timeout: float):
+    def __init__(self, server: Server, folder: str, cell_timeout: float, notebook_timeout: float | None = None,
+                 memory_mb: int | None = None):
         self.server, self.cell_timeout = server, cell_timeout
         self.ids = itertools.count(1)
         self.gone: str = ""  # set once the process has ended: why
         self.running = ""    # what was running, for the note
         self.job = 0         # the agent's number for this notebook's process: messages of other jobs are stale
-        server.send({"op": "job", "dir": folder})
+        self.notebook_timeout = notebook_timeout
+        self.deadline = None if notebook_timeout is None else time.monotonic() + notebook_timeout
+        server.send({"op": "job", "dir": folder, "memory_mb": memory_mb})
         ready = self._wait_for(lambda m: "ready" in m, time.monotonic() + START_TIMEOUT, own=True)
         self.job = int(ready["ready"])
 
@@ -337,13 +340,17 @@ class Channel:
             raise ProcessGone(self.gone)
         rid = next(self.ids)
         message["id"] = rid
+        deadline = None if limit is None else time.monotonic() + limit
+        whole = self.deadline is not None and (deadline is None or self.deadline < deadline)
+        if whole:
+            deadline = self.deadline
         try:
             self.server.send(message)
-            deadline = None if limit is None else time.monotonic() + limit
             return self._wait_for(lambda m: m.get("id") == rid and "ended" not in m, deadline)
         except TimeoutError:
             self._stop()
-            self.gone = f"was stopped after {limit:g} s without an answer"
+            self.gone = (f"ran past the notebook's time limit of {self.notebook_timeout:g} s" if whole else
+                         f"was stopped after {limit:g} s without an answer")
             raise ProcessGone(self.gone) from None
         except (ProcessGone, OSError) as err:
             self.gone = getattr(err, "reason", str(err))
@@ -433,7 +440,14 @@ class _Prepared:
         except NotebookError as err:
             self.error = str(err)
         if trusted is not None and trusted.resolve() != path.resolve():
-            self.plan = plan_of(read_cells(trusted), trusted.parent)
+            reference = read_cells(trusted)
+            self.plan = plan_of(reference, trusted.parent)
+            # like nbgrader's OverwriteCells: the course's locked cells (setup, statements) run as the course wrote
+            # them, whatever the student's copy says
+            locked = {c.grade_id: c for c in reference if c.locked and not c.is_solution and c.grade_id}
+            for c in self.cells:
+                if c.grade_id in locked and not c.is_test:
+                    c.source, c.cell_type = locked[c.grade_id].source, locked[c.grade_id].cell_type
         elif self.error:
             self.plan = _fallback_plan(lesson_of(path))
         else:
@@ -518,22 +532,28 @@ class _Prepared:
 
 def run_notebooks(jobs: list[Job], *, cell_timeout: float = DEFAULT_CELL_TIMEOUT, share_process: bool = True,
                   json_path: str | Path | None = None, python: str = sys.executable,
-                  env: dict[str, str] | None = None) -> list[NotebookResult]:
+                  env: dict[str, str] | None = None, workers: int = 1, notebook_timeout: float | None = None,
+                  memory_mb: int | None = None,
+                  on_result: Callable[[int, NotebookResult], None] | None = None) -> list[NotebookResult]:
     """Grade each job's notebook and return one result per job, in order.
 
-    Every notebook runs in a fresh process of its own (forked from one process that loaded torch once);
-    `share_process` is accepted for compatibility and changes nothing.
+    Every notebook runs in a fresh process of its own (forked from an agent that loaded torch once). `workers`
+    notebooks are graded at a time (each worker has its own agent); `notebook_timeout` bounds one notebook's
+    whole run and `memory_mb` the memory its process may add. `on_result(index, result)` is called as each
+    notebook finishes. `share_process` is accepted for compatibility and changes nothing.
     """
     del share_process
     prepared = [_Prepared(j) for j in jobs]  # read and plan everything before any student code runs
     timings = [0.0] * len(jobs)
+    lock = threading.Lock()
 
     def save() -> None:
         if json_path is not None:
-            data = [p.result(t).to_dict() for p, t in zip(prepared, timings)]
-            tmp = Path(str(json_path) + ".tmp")
-            tmp.write_text(json.dumps(data, indent=1))
-            tmp.replace(json_path)
+            with lock:
+                data = [p.result(t).to_dict() for p, t in zip(prepared, timings)]
+                tmp = Path(str(json_path) + ".tmp")
+                tmp.write_text(json.dumps(data, indent=1))
+                tmp.replace(json_path)
 
     todo = [i for i, p in enumerate(prepared) if not p.error and p.plan]
     save()
@@ -545,32 +565,67 @@ def run_notebooks(jobs: list[Job], *, cell_timeout: float = DEFAULT_CELL_TIMEOUT
         # the checks here need the same libraries: import them while the notebook's process starts
         warm = threading.Thread(target=_import_all, args=(preload,), daemon=True)
         warm.start()
-        for i in todo:
+        settings = (python, child_env, preload, cell_timeout, notebook_timeout, memory_mb)
+
+        def grade(i: int, slot: int) -> None:
             start = time.perf_counter()
-            p = prepared[i]
-            for attempt in range(2):  # a fresh agent once if the one in hand turns out dead
-                server = _server_for(python, child_env, preload)
-                try:
-                    channel = Channel(server, str(Path(p.job.notebook).resolve().parent), cell_timeout)
-                    break
-                except ProcessGone as gone:
-                    server.stop()
-                    if attempt:
-                        p.error = f"the notebook's process {gone.reason} before it started"
-                        for r in p.results.values():
-                            r.message = p.error
-            else:
-                continue
-            p.run(channel)
-            early = channel.end()
-            if early and not p.error:
-                p.error = f"the notebook's process {early} before grading finished"
-            if not server.fork or channel.gone.startswith(LOST):
-                server.stop()
+            _grade_one(prepared[i], slot, settings)
             timings[i] = time.perf_counter() - start
             save()
+
+        if workers <= 1 or len(todo) == 1:
+            for i in todo:
+                grade(i, 0)
+                if on_result:
+                    on_result(i, prepared[i].result(timings[i]))
+        else:
+            import concurrent.futures
+            import queue
+            slots: queue.Queue = queue.Queue()
+            for k in range(workers):
+                slots.put(k)
+
+            def task(i: int) -> int:
+                slot = slots.get()
+                try:
+                    grade(i, slot)
+                finally:
+                    slots.put(slot)
+                return i
+            with concurrent.futures.ThreadPoolExecutor(workers) as pool:
+                for done in concurrent.futures.as_completed([pool.submit(task, i) for i in todo]):
+                    i = done.result()
+                    if on_result:
+                        on_result(i, prepared[i].result(timings[i]))
+    for i, p in enumerate(prepared):
+        if i not in todo and on_result:
+            on_result(i, p.result(0.0))
     save()
     return [p.result(t) for p, t in zip(prepared, timings)]
+
+
+def _grade_one(p: _Prepared, slot: int, settings: tuple) -> None:
+    """Grade one prepared notebook on worker `slot`'s agent (a fresh agent once if the one in hand is dead)."""
+    python, env, preload, cell_timeout, notebook_timeout, memory_mb = settings
+    folder = str(Path(p.job.notebook).resolve().parent)
+    for attempt in range(2):
+        server = _server_for(python, env, preload, slot)
+        try:
+            channel = Channel(server, folder, cell_timeout, notebook_timeout, memory_mb)
+            break
+        except ProcessGone as gone:
+            server.stop()
+            if attempt:
+                p.error = f"the notebook's process {gone.reason} before it started"
+                for r in p.results.values():
+                    r.message = p.error
+                return
+    p.run(channel)
+    early = channel.end()
+    if early and not p.error:
+        p.error = f"the notebook's process {early} before grading finished"
+    if not server.fork or channel.gone.startswith(LOST):
+        server.stop()
 
 
 def _import_all(modules: list[str]) -> None:
@@ -582,9 +637,10 @@ def _import_all(modules: list[str]) -> None:
 _servers: dict[tuple, Server] = {}
 
 
-def _server_for(python: str, env: dict[str, str], preload: list[str]) -> Server:
-    """A running agent for these settings: started once and reused (each notebook still gets a fresh process)."""
-    key = (python, tuple(sorted(env.items())), tuple(preload))
+def _server_for(python: str, env: dict[str, str], preload: list[str], slot: int = 0) -> Server:
+    """A running agent for these settings and worker slot: started once and reused (each notebook still gets a
+    fresh process)."""
+    key = (python, tuple(sorted(env.items())), tuple(preload), slot)
     server = _servers.get(key)
     if server is None or not server.alive:
         server = Server(python, env, preload, Path(tempfile.mkdtemp(prefix="fastlayers-grade-")) / "agent.log")

@@ -46,6 +46,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("lessons", nargs="*", metavar="NN", help="lesson numbers (default: every submitted lesson)")
     p.add_argument("--course", default=".", help="course folder holding nbgrader_config.py (default: here)")
     p.add_argument("--csv", default="grades.csv", help="CSV file to write, relative to the course (default: %(default)s)")
+    p.add_argument("--jobs", type=int, default=os.cpu_count() or 1, metavar="N",
+                   help="submissions graded at a time (default: the number of cores, %(default)s)")
+    p.add_argument("--memory", type=int, default=4096, metavar="MB",
+                   help="memory one submission's process may add (default: %(default)s MB)")
+    p.add_argument("--notebook-timeout", type=float, default=1800.0, metavar="S",
+                   help="seconds one submission may run in all (default: %(default)s)")
     p.set_defaults(run=run_grade)
 
 
@@ -180,9 +186,11 @@ def _course(path: str) -> Path:
     return course
 
 
-def _nbgrader(course: Path, *argv: str, check: bool = True) -> subprocess.CompletedProcess:
+def _nbgrader(course: Path, *argv: str, check: bool = True,
+              env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     # nbgrader calls `alembic` and starts kernels by name: both live next to this Python.
-    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+               **(env or {}))
     proc = subprocess.run([sys.executable, "-m", "nbgrader", *argv], cwd=course, capture_output=True, text=True,
                           env=env)
     if check and proc.returncode != 0:
@@ -290,13 +298,16 @@ def run_grade(args: argparse.Namespace) -> int:
     if not names:
         raise CommandError(f"no submissions in {submitted}/ (expected submitted/<student>/NN_topic/NN_topic.ipynb)",
                            code=EXIT_MISSING)
+    cache = course / GRADE_CACHE
+    _grade_in_parallel(course, names, cache, args)
     not_graded: dict[tuple[str, str], str] = {}
+    env = {"FASTLAYERS_GRADE_CACHE": str(cache)}
     with tempfile.TemporaryDirectory(prefix="fastlayers-grade-") as tmp:
         for name in names:
             # generate_assignment records the test cells in the gradebook; autograde restores them from there.
             _nbgrader(course, "generate_assignment", name, "--force", f"--CourseDirectory.release_directory={tmp}")
             print(f"{name}: autograding ...", flush=True)
-            proc = _nbgrader(course, "autograde", name, "--force", check=False)
+            proc = _nbgrader(course, "autograde", name, "--force", check=False, env=env)
             log = proc.stdout + proc.stderr
             failed = re.findall(rf"error processing assignment '{re.escape(name)}' for student '([^']+)'", log)
             for student in failed:
@@ -319,6 +330,50 @@ def run_grade(args: argparse.Namespace) -> int:
                   f"{float(row['max_score']):>6g}  {row.get('note', '')}")
     print(f"grades written to {csv_path}; feedback in {course / 'feedback'}/")
     return EXIT_OK
+
+
+GRADE_CACHE = ".fastlayers-grades"  # results by content hash, so a re-run skips unchanged submissions
+
+
+def _grade_in_parallel(course: Path, names: list[str], cache: Path, args: argparse.Namespace) -> None:
+    """Grade every submission not graded before (by content hash) with `--jobs` at a time, into the cache that
+    nbgrader's autograde then reads. Each one is graded from a copy of its folder, its own process limited in
+    time and memory."""
+    from tqdm.auto import tqdm
+    from fastlayers.checks.nbgrader_grade import grade_key, write_cached
+    from fastlayers.checks.runner import Job, run_notebooks
+
+    todo: list[tuple[Path, Path]] = []
+    total = 0
+    for name in names:
+        source = course / "solutions" / name / f"{name}.ipynb"
+        for folder in sorted((course / "submitted").glob(f"*/{name}")):
+            notebook = folder / f"{name}.ipynb"
+            if not notebook.is_file():
+                continue
+            total += 1
+            if not (cache / f"{grade_key(notebook, source)}.json").is_file():
+                todo.append((notebook, source))
+    print(f"{total} submission(s): {total - len(todo)} unchanged since their last grade, {len(todo)} to grade "
+          f"with {max(1, args.jobs)} job(s)", flush=True)
+    if not todo:
+        return
+    with tempfile.TemporaryDirectory(prefix="fastlayers-submissions-") as tmp:
+        jobs = []
+        for k, (notebook, source) in enumerate(todo):
+            copy = Path(tmp) / str(k) / notebook.parent.name  # the student's code runs on a copy of its folder
+            shutil.copytree(notebook.parent, copy, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+            jobs.append(Job(str(copy / notebook.name), trusted=str(source), label=notebook.parent.parent.name))
+        bar = tqdm(total=len(jobs), desc="grading", unit="submission", disable=None)
+
+        def done(i: int, result) -> None:
+            write_cached(cache, todo[i][0], todo[i][1], result)
+            bar.update(1)
+        try:
+            run_notebooks(jobs, workers=max(1, args.jobs), memory_mb=args.memory,
+                          notebook_timeout=args.notebook_timeout, on_result=done)
+        finally:
+            bar.close()
 
 
 ISOLATED = "fastlayers.checks.nbgrader_grade.GradeInIsolation"
