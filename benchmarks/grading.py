@@ -1,11 +1,24 @@
-"""Grading speed: `fastlayers check 06` on solutions, nbgrader autograde of one submission, and the extra time an
-infinite-loop submission costs over a correct one (runner and nbgrader). Run from the repository root."""
+"""Grading throughput: `fastlayers grade` on synthetic lesson-06 submissions at 1 and 2 jobs, and a re-run.
+
+    python benchmarks/grading.py [--students 20]
+
+Builds a scratch course with exercise 06 and N submissions (solved, half solved, untouched, wrong, an endless
+loop), then times, side by side in this process:
+  - the grading pass alone (the isolated grader, `run_notebooks`) at 1 and 2 workers;
+  - `fastlayers grade --jobs 1` and `--jobs 2` end to end (grading pass + nbgrader autograde, feedback, export);
+  - a re-run of `fastlayers grade` with nothing changed (nbgrader bookkeeping only).
+It checks that both job counts give the same scores, and projects the time for a class of 200 students and 11
+lessons on a 16-core machine from the measured per-submission costs.
+"""
 from __future__ import annotations
 
+import argparse
+import contextlib
+import csv
+import io
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -13,48 +26,91 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-ENV = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
+LESSON = "06_schedules"
 
 
-def timed(argv: list[str], cwd: Path) -> float:
+def make_course(folder: Path, students: int) -> None:
+    from fastlayers.checks.notebook import read_cells
+    shutil.copy(ROOT / "nbgrader_config.py", folder)
+    for part in ("solutions", "exercises"):
+        shutil.copytree(ROOT / part / LESSON, folder / part / LESSON)
+    released = json.loads((ROOT / "exercises" / LESSON / f"{LESSON}.ipynb").read_text())
+    answers = {c.grade_id: c.source for c in read_cells(ROOT / "solutions" / LESSON / f"{LESSON}.ipynb")
+               if c.is_solution}
+    pieces = list(answers)
+    for k in range(students):
+        nb = json.loads(json.dumps(released))
+        kind = k % 5
+        solved = pieces if kind == 0 else pieces[: 1 + k % len(pieces)] if kind in (1, 2) else []
+        for cell in nb["cells"]:
+            gid = cell["metadata"].get("nbgrader", {}).get("grade_id")
+            if gid in solved:
+                cell["source"] = answers[gid]
+            elif kind == 3 and gid == "sched_cos_solution":
+                cell["source"] = "def sched_cos(start, end, pos):\n    return start + pos * (end - start)\n"
+            elif kind == 4 and gid == "valley_solution":
+                cell["source"] = "def valley(lrs, losses, num_it):\n    while True:\n        pass\n"
+        target = folder / "submitted" / f"student{k:03d}" / LESSON
+        target.mkdir(parents=True)
+        (target / f"{LESSON}.ipynb").write_text(json.dumps(nb))
+
+
+def grade(course: Path, jobs: int) -> tuple[float, dict]:
+    from fastlayers.cli.main import main
     start = time.perf_counter()
-    subprocess.run(argv, cwd=cwd, env=ENV, capture_output=True, check=False)
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        code = main(["grade", "--course", str(course), "--jobs", str(jobs)])
+    seconds = time.perf_counter() - start
+    assert code == 0, f"fastlayers grade exited {code}"
+    rows = {r["student_id"]: r["score"] for r in csv.DictReader((course / "grades.csv").open())}
+    return seconds, rows
+
+
+def grading_pass(course: Path, workers: int) -> float:
+    from fastlayers.checks.runner import Job, run_notebooks, stop_servers
+    source = course / "solutions" / LESSON / f"{LESSON}.ipynb"
+    jobs = [Job(str(nb), trusted=str(source)) for nb in sorted(course.glob(f"submitted/*/{LESSON}/{LESSON}.ipynb"))]
+    stop_servers()  # each measurement starts its agents afresh
+    start = time.perf_counter()
+    run_notebooks(jobs, workers=workers)
     return time.perf_counter() - start
 
 
 def main() -> None:
-    from tests.grading.fixtures.notebooks import NAME, set_cell, write_course
-    from tests.grading.fixtures.submissions import GOOD_ADD
-    fl = [sys.executable, "-m", "fastlayers.cli"]
-    print(f"fastlayers check 06 --notebooks solutions: {timed(fl + ['check', '06', '--notebooks', 'solutions'], ROOT):.1f} s")
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--students", type=int, default=20)
+    args = parser.parse_args()
+    n = args.students
+    print(f"machine: {os.cpu_count()} cores; {n} synthetic lesson-06 submissions (one in five loops forever "
+          f"in one check, which costs that check's 10 s limit)")
     with tempfile.TemporaryDirectory() as tmp:
-        course = Path(tmp)
-        shutil.copy(ROOT / "nbgrader_config.py", course)
-        src = write_course(course)
-        shutil.copytree(ROOT / "solutions" / "06_schedules", course / "solutions" / "06_schedules")
-        subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", "06_schedules", "--force"],
-                       cwd=course, env=ENV, capture_output=True, check=True)
-        sub06 = course / "submitted" / "student06" / "06_schedules"
-        shutil.copytree(ROOT / "solutions" / "06_schedules", sub06)
-        t06 = timed([sys.executable, "-m", "nbgrader", "autograde", "06_schedules", "--force"], course)
-        print(f"nbgrader autograde of one lesson-06 submission (the solution): {t06:.1f} s")
-        nb = json.loads(src.read_text())
-        subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", NAME, "--force"], cwd=course,
-                       env=ENV, capture_output=True, check=True)
-        loop = set_cell(set_cell(nb, "add_solution", GOOD_ADD), "mean_solution", "def mean(xs):\n    while True:\n        pass")
-        for student, book in [("correct", nb), ("loops", loop)]:
-            folder = course / "submitted" / student / NAME
-            folder.mkdir(parents=True)
-            (folder / f"{NAME}.ipynb").write_text(json.dumps(book))
-            shutil.copy(src.parent / "fixture_checks.py", folder)
-        times = {s: timed([sys.executable, "-m", "nbgrader", "autograde", NAME, "--student", s, "--force"], course)
-                 for s in ["correct", "loops"]}
-        run = [sys.executable, "-m", "fastlayers.checks.runner"]
-        r_ok = timed(run + [str(course / "submitted/correct" / NAME / f"{NAME}.ipynb")], course)
-        r_loop = timed(run + [str(course / "submitted/loops" / NAME / f"{NAME}.ipynb")], course)
-    print(f"nbgrader autograde, one submission: {times['correct']:.1f} s; infinite loop: {times['loops']:.1f} s "
-          f"(extra {times['loops'] - times['correct']:.1f} s)")
-    print(f"runner, one submission: {r_ok:.1f} s; infinite loop: {r_loop:.1f} s (extra {r_loop - r_ok:.1f} s)")
+        base = Path(tmp) / "base"
+        base.mkdir()
+        make_course(base, n)
+        passes = {w: grading_pass(base, w) for w in (1, 2)}
+        for w, s in passes.items():
+            print(f"grading pass, {w} worker(s): {s:6.1f} s  {60 * n / s:6.1f} submissions/minute")
+        print(f"  speed-up at 2 workers: {passes[1] / passes[2]:.2f}x")
+        results = {}
+        for jobs in (1, 2):
+            course = Path(tmp) / f"jobs{jobs}"
+            shutil.copytree(base, course)
+            results[jobs] = grade(course, jobs)
+            s = results[jobs][0]
+            print(f"fastlayers grade --jobs {jobs}: {s:6.1f} s  {60 * n / s:6.1f} submissions/minute")
+        assert results[1][1] == results[2][1], "the scores differ between 1 and 2 jobs"
+        print("  scores identical at 1 and 2 jobs")
+        rerun, _ = grade(Path(tmp) / "jobs2", 2)
+        print(f"re-run with nothing changed: {rerun:6.1f} s (nbgrader's own bookkeeping, feedback and export)")
+    per_sub_grading = passes[1] / n           # one worker, seconds per submission
+    efficiency = passes[1] / passes[2] / 2    # how well 2 workers scale, used for 16 cores too
+    bookkeeping = rerun / n                   # nbgrader's serial part, per submission
+    subs = 200 * 11
+    projected = subs * per_sub_grading / (16 * efficiency) + subs * bookkeeping
+    print(f"projection, 200 students x 11 lessons on 16 cores: {projected / 60:.0f} min "
+          f"(grading {subs * per_sub_grading / (16 * efficiency) / 60:.0f} min at {efficiency:.0%} scaling, "
+          f"nbgrader bookkeeping {subs * bookkeeping / 60:.0f} min); a re-run with nothing changed: "
+          f"{subs * bookkeeping / 60:.0f} min")
 
 
 if __name__ == "__main__":
