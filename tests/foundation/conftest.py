@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import collections
+import contextlib
 import hashlib
 import io
 import os
+import subprocess
 import tarfile
 import threading
 import time
@@ -16,7 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from fastlayers.data import external
+from fastlayers.data import download, external
 
 # The mirror configured for the whole run (CI sets it); read before the fixtures below clear it for each test.
 OUTER_MIRROR = os.environ.get("FASTLAYERS_DATA_MIRROR", "").strip()
@@ -32,7 +34,7 @@ def home(tmp_path, monkeypatch) -> Path:
     monkeypatch.setenv("FASTLAYERS_HOME", str(folder))
     monkeypatch.delenv("FASTLAYERS_DATA_MIRROR", raising=False)
     monkeypatch.delenv("FASTLAYERS_REGISTRY", raising=False)
-    monkeypatch.setattr(external, "RETRY_BACKOFF", 0.0)
+    monkeypatch.setattr(download, "RETRY_BACKOFF", 0.0)
     return folder
 
 
@@ -89,8 +91,9 @@ def tar_link(name: str, target: str, hard: bool = False) -> tarfile.TarInfo:
     return info
 
 
-def make_zip(path: Path, members: list[tuple[str, bytes]] | list[zipfile.ZipInfo | tuple[str, bytes]]) -> bytes:
-    with zipfile.ZipFile(path, "w") as zf:
+def make_zip(path: Path, members: list[tuple[str, bytes]] | list[zipfile.ZipInfo | tuple[str, bytes]],
+             compression: int = zipfile.ZIP_DEFLATED) -> bytes:
+    with zipfile.ZipFile(path, "w", compression) as zf:
         for m in members:
             if isinstance(m, zipfile.ZipInfo):
                 zf.writestr(m, b"target")
@@ -104,10 +107,10 @@ def make_zip(path: Path, members: list[tuple[str, bytes]] | list[zipfile.ZipInfo
 @dataclass
 class Route:
     body: bytes
-    mode: str = "ok"  # ok | truncate | stall | error500
+    mode: str = "ok"  # ok | truncate | stall | error500 | trickle | trickle_headers | no_length
     fail_first: int = 0  # this many requests behave as `first_mode`, later ones as `mode`
     first_mode: str = "truncate"
-    delay: float = 0.0  # seconds between the body's four chunks (a slow server)
+    delay: float = 0.0  # seconds between the body's four chunks (a slow server), or between trickled bytes
 
 
 class Server:
@@ -116,6 +119,7 @@ class Server:
     def __init__(self):
         self.routes: dict[str, Route] = {}
         self.hits: collections.Counter = collections.Counter()
+        self.sent: collections.Counter = collections.Counter()  # body bytes written per path (ok/trickle modes)
         self.release = threading.Event()  # lets stalled handlers finish at teardown
         owner = self
 
@@ -134,6 +138,21 @@ class Server:
                 if mode == "error500":
                     self.send_error(500)
                     return
+                if mode == "trickle_headers":  # the status line and headers, one byte at a time
+                    head = f"HTTP/1.0 200 OK\r\nContent-Length: {len(route.body)}\r\n\r\n".encode()
+                    with contextlib.suppress(OSError):  # the client hangs up at its deadline
+                        for i in range(len(head)):
+                            self.wfile.write(head[i:i + 1])
+                            self.wfile.flush()
+                            time.sleep(route.delay)
+                        self.wfile.write(route.body)
+                    return
+                if mode == "no_length":  # no Content-Length: the body ends when the connection closes
+                    self.send_response(200)
+                    self.end_headers()
+                    self.wfile.write(route.body)
+                    self.close_connection = True
+                    return
                 self.send_response(200)
                 self.send_header("Content-Length", str(len(route.body)))
                 self.end_headers()
@@ -147,10 +166,14 @@ class Server:
                     self.wfile.flush()
                     owner.release.wait(10)
                     return
-                step = max(1, len(route.body) // 4)
+                step = 1 if mode == "trickle" else max(1, len(route.body) // 4)
                 for start in range(0, len(route.body), step):
-                    self.wfile.write(route.body[start:start + step])
-                    self.wfile.flush()
+                    try:
+                        self.wfile.write(route.body[start:start + step])
+                        self.wfile.flush()
+                    except OSError:  # the client hung up
+                        return
+                    owner.sent[path] += len(route.body[start:start + step])
                     time.sleep(route.delay)
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -173,3 +196,24 @@ def server():
     srv.release.set()
     srv.httpd.shutdown()
     srv.httpd.server_close()
+
+
+@contextlib.contextmanager
+def read_only(folder: Path):
+    """`folder` cannot be written to inside the block: by its permissions, or, for root (whom permissions do
+    not stop), by the immutable attribute; skips the test where neither is possible."""
+    folder.mkdir(parents=True, exist_ok=True)
+    if os.geteuid() != 0:
+        folder.chmod(0o555)
+        try:
+            yield
+        finally:
+            folder.chmod(0o755)
+        return
+    done = subprocess.run(["chattr", "+i", str(folder)], capture_output=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot make a folder read-only as root here: {done.stderr.decode().strip()}")
+    try:
+        yield
+    finally:
+        subprocess.run(["chattr", "-i", str(folder)], check=True)

@@ -4,13 +4,16 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tarfile
 from pathlib import Path
 
 import pytest
 
 from fastlayers.cli.main import EXIT_MISSING, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, main
 
-from .conftest import entry
+from fastlayers.data import archives
+
+from .conftest import entry, make_tar, read_only, tar_link
 
 A = b"alpha,1\n" * 100
 
@@ -115,3 +118,33 @@ def test_console_script_runs(cached_ds, home):
                           env=dict(os.environ), timeout=120)
     assert done.returncode == EXIT_OK, done.stderr
     assert done.stdout.strip() == str(home / "datasets" / "ds")
+
+
+def test_fetch_resolves_a_relative_mirror_where_the_command_was_typed(cached_ds, home, monkeypatch, capsys):
+    monkeypatch.chdir(cached_ds.parent)
+    monkeypatch.setenv("FASTLAYERS_DATA_MIRROR", "mirror")
+    assert main(["data", "fetch", "ds", "--no-progress"]) == EXIT_OK
+    assert os.environ["FASTLAYERS_DATA_MIRROR"] == str(cached_ds)  # and so for anything it starts
+
+
+def test_fetch_into_a_read_only_cache_explains_itself(cached_ds, home, capsys):
+    with read_only(home):
+        assert main(["data", "fetch", "ds", "--no-progress"]) == EXIT_PROBLEMS
+    err = capsys.readouterr().err
+    assert str(home / "datasets") in err and "FASTLAYERS_HOME" in err and "Traceback" not in err
+
+
+def test_fetch_reports_an_archive_tarfiles_filter_refuses_without_a_traceback(use_registry, tmp_path, monkeypatch,
+                                                                              capsys):
+    if not hasattr(tarfile, "data_filter"):
+        pytest.skip("this Python's tarfile has no data filter")
+    monkeypatch.setattr(archives, "_check_tar", lambda tar, archive, limit: tar.getmembers())  # only the filter
+    bad = make_tar(tmp_path / "ds.tgz", [("a.csv", A), tar_link("escape", "../../outside")])
+    (tmp_path / "mirror" / "ds").mkdir(parents=True)
+    (tmp_path / "mirror" / "ds" / "ds.tgz").write_bytes(bad)
+    monkeypatch.setenv("FASTLAYERS_DATA_MIRROR", str(tmp_path / "mirror"))
+    use_registry(entry("ds", "http://127.0.0.1:9/unreachable/ds.tgz", {"a.csv": A}, dirs=["."],
+                       archive={"sha256": None, "verified": False}))
+    assert main(["data", "fetch", "ds", "--no-progress"]) == EXIT_PROBLEMS
+    err = capsys.readouterr().err
+    assert "mirror" in err and "ds.tgz" in err and "upstream" in err and "Traceback" not in err

@@ -2,15 +2,16 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 import warnings
 
 import pytest
 
-from fastlayers.data import external
+from fastlayers.data import download, external
 from fastlayers.data.external import DatasetUnavailable, get_dataset, verify
 
-from .conftest import entry, leftovers, make_tar, sha256
+from .conftest import entry, leftovers, make_tar, read_only, sha256
 
 A, B = b"alpha,1\n" * 500, b"beta,2\n" * 300
 
@@ -123,12 +124,12 @@ def test_interrupted_download_leaves_nothing_and_a_retry_succeeds(server, use_re
         def update(self, n):
             raise KeyboardInterrupt
 
-    real_bar = external._progress_bar
-    monkeypatch.setattr(external, "_progress_bar", lambda *a: CtrlC())
+    real_bar = download._progress_bar
+    monkeypatch.setattr(download, "_progress_bar", lambda *a: CtrlC())
     with pytest.raises(KeyboardInterrupt):
         get_dataset("ds")
     assert leftovers(home) == []
-    monkeypatch.setattr(external, "_progress_bar", real_bar)
+    monkeypatch.setattr(download, "_progress_bar", real_bar)
     assert (get_dataset("ds", progress=False) / "a.csv").read_bytes() == A
 
 
@@ -164,7 +165,8 @@ def test_a_damaged_cache_is_fetched_again(server, use_registry):
     use_registry(entry("ds", server.url("base/"), {"a.csv": A}))
     path = get_dataset("ds", progress=False)
     (path / "a.csv").unlink()
-    assert (get_dataset("ds", progress=False) / "a.csv").read_bytes() == A
+    with pytest.warns(external.DamagedCacheWarning, match="fetching it again"):
+        assert (get_dataset("ds", progress=False) / "a.csv").read_bytes() == A
     assert server.hits["base/a.csv"] == 2
 
 
@@ -192,3 +194,135 @@ def test_verify_reports_mismatch_and_missing_files(server, use_registry):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert [c.status for c in verify("ds")] == ["mismatch", "missing"]
+
+
+# ---------------------------------------------------------------- servers that never finish or never stop
+
+def test_a_trickling_server_hits_the_overall_deadline(server, use_registry, home):
+    # One byte every 50 ms: each read succeeds well within `timeout`, so only a deadline for the whole
+    # download stops it (without one, this 200-byte body would arrive in full after 10 s).
+    server.add("base/a.csv", A[:200], mode="trickle", delay=0.05)
+    use_registry(entry("ds", server.url("base/"), {"a.csv": A[:200]}))
+    with pytest.raises(DatasetUnavailable) as info:
+        get_dataset("ds", progress=False, timeout=5, retries=2, deadline=0.5)
+    err = _only_error(info.value)
+    assert isinstance(err, external.DownloadError) and "within the 0.5 s allowed" in str(err)
+    assert server.hits["base/a.csv"] == 1  # the deadline covers every attempt: no retry after it
+    assert leftovers(home) == []
+    server.release.wait(1)  # let the server notice the hang-up
+    assert server.sent["base/a.csv"] < 200  # the connection was cut at the deadline, not read to the end
+
+
+def test_a_server_trickling_its_headers_hits_the_deadline(server, use_registry):
+    server.add("base/a.csv", A, mode="trickle_headers", delay=0.05)  # ~40 header bytes: 2 s without a deadline
+    use_registry(entry("ds", server.url("base/"), {"a.csv": A}))
+    with pytest.raises(DatasetUnavailable, match="within the 0.3 s allowed"):
+        get_dataset("ds", progress=False, timeout=5, retries=0, deadline=0.3)
+
+
+def test_the_deadline_leaves_a_normal_download_alone(server, use_registry):
+    server.add("base/a.csv", A)
+    use_registry(entry("ds", server.url("base/"), {"a.csv": A}))
+    assert (get_dataset("ds", progress=False, deadline=60) / "a.csv").read_bytes() == A
+
+
+def test_a_body_announced_larger_than_the_entry_allows_is_not_downloaded(server, use_registry, home):
+    server.add("base/a.csv", A)
+    use_registry(entry("ds", server.url("base/"), {"a.csv": A}, max_bytes=1000))
+    with pytest.raises(DatasetUnavailable) as info:
+        get_dataset("ds", progress=False)
+    err = _only_error(info.value)
+    assert isinstance(err, external.TooLargeError) and "announces 4.0 KB, more than the 1.0 KB" in str(err)
+    assert server.hits["base/a.csv"] == 1 and leftovers(home) == []
+
+
+def test_a_body_without_length_is_cut_off_at_the_limit(server, use_registry, home):
+    server.add("base/a.csv", A, mode="no_length")
+    use_registry(entry("ds", server.url("base/"), {"a.csv": A}, max_bytes=1000))
+    with pytest.raises(DatasetUnavailable, match="sent more than the 1.0 KB expected"):
+        get_dataset("ds", progress=False)
+    assert leftovers(home) == []
+
+
+def test_a_mirror_file_larger_than_the_entry_allows_is_not_copied(use_registry, tmp_path, monkeypatch, home):
+    (tmp_path / "mirror" / "ds").mkdir(parents=True)
+    (tmp_path / "mirror" / "ds" / "a.csv").write_bytes(A)
+    monkeypatch.setenv("FASTLAYERS_DATA_MIRROR", str(tmp_path / "mirror"))
+    use_registry(entry("ds", "http://127.0.0.1:9/unreachable/", {"a.csv": A}, max_bytes=1000))
+    with pytest.raises(DatasetUnavailable, match="not copied") as info:
+        get_dataset("ds", progress=False, retries=0)
+    assert isinstance(info.value.attempts[0][1], external.TooLargeError) and leftovers(home) == []
+
+
+# ---------------------------------------------------------------- a cache that went bad
+
+@pytest.fixture
+def cached(server, use_registry):
+    """Dataset `ds` (files a.csv and b.csv) fetched once from the local server."""
+    server.add("base/a.csv", A)
+    server.add("base/b.csv", B)
+    use_registry(entry("ds", server.url("base/"), {"a.csv": A, "b.csv": B}))
+    return get_dataset("ds", progress=False)
+
+
+def test_a_truncated_cached_file_is_never_returned(cached, server):
+    (cached / "a.csv").write_bytes(A[:100])  # e.g. a copy interrupted by a full disk
+    with pytest.warns(external.DamagedCacheWarning, match="no longer matches its checksums"):
+        path = get_dataset("ds", progress=False)
+    assert (path / "a.csv").read_bytes() == A and server.hits["base/a.csv"] == 2
+
+
+def test_a_same_size_change_is_caught_by_the_stamp_or_by_verify(cached, server):
+    before = (cached / "b.csv").stat()
+    (cached / "b.csv").write_bytes(B.replace(b"beta", b"BETA"))  # same size, new time: the stamp notices
+    with pytest.warns(external.DamagedCacheWarning):
+        get_dataset("ds", progress=False)
+    assert (cached / "b.csv").read_bytes() == B and server.hits["base/b.csv"] == 2
+    # Same size and the old time put back: only the full hash of `verify` can tell, and then the copy is
+    # re-fetched on its next use rather than trusted.
+    before = (cached / "b.csv").stat()
+    (cached / "b.csv").write_bytes(B.replace(b"beta", b"BETA"))
+    os.utime(cached / "b.csv", ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert get_dataset("ds", progress=False) == cached and server.hits["base/b.csv"] == 2
+    assert [c.status for c in verify("ds")] == ["ok", "mismatch"]
+    with pytest.warns(external.DamagedCacheWarning):
+        get_dataset("ds", progress=False)
+    assert (cached / "b.csv").read_bytes() == B and server.hits["base/b.csv"] == 3
+
+
+def test_a_copied_cache_is_rehashed_once_and_kept(cached, server):
+    (cached / external.STAMP).unlink()  # as left by an older fastlayers, or a copy without its stamp
+    os.utime(cached / "a.csv", ns=(0, 0))  # as `cp` without -p leaves it: new times, same bytes
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert get_dataset("ds", progress=False) == cached
+    assert server.hits["base/a.csv"] == 1 and (cached / external.STAMP).is_file()
+
+
+def test_a_file_whose_size_differs_from_the_registry_is_not_trusted(cached, server, monkeypatch):
+    (cached / "a.csv").write_bytes(A[:-1])
+    external._write_stamp(external._lookup("ds"), cached)  # a stamp that agrees with the damage
+    with pytest.warns(external.DamagedCacheWarning):
+        get_dataset("ds", progress=False)
+    assert (cached / "a.csv").read_bytes() == A
+
+
+# ---------------------------------------------------------------- a cache nobody may write to
+
+@pytest.mark.parametrize("locked", ["home", "home/datasets"])  # the cache folder cannot be made, or written to
+def test_a_read_only_cache_says_which_folder_and_how_to_move_it(server, use_registry, home, locked):
+    server.add("base/a.csv", A)
+    use_registry(entry("ds", server.url("base/"), {"a.csv": A}))
+    with read_only(home.parent / locked):
+        with pytest.raises(external.CacheNotWritableError) as info:
+            get_dataset("ds", progress=False)
+    message = str(info.value)
+    assert str(home / "datasets") in message and "FASTLAYERS_HOME" in message
+    assert server.hits["base/a.csv"] == 0
+
+
+def test_a_good_copy_in_a_read_only_cache_is_still_returned(cached, server, home):
+    (cached / external.STAMP).unlink()  # a shared, read-only cache prepared by someone else without a stamp
+    with read_only(cached), read_only(cached.parent):
+        assert get_dataset("ds", progress=False) == cached
+    assert server.hits["base/a.csv"] == 1

@@ -164,12 +164,9 @@ def test_fashion_mnist_resolves_from_the_shared_mirror(mirror):
 
 
 WORKER = """
-import importlib.util, sys, time
+import sys, time
 from pathlib import Path
-# Load the module straight from its file: the package's other imports (torch) would only slow the race down.
-spec = importlib.util.spec_from_file_location("external", sys.argv[1])
-external = sys.modules["external"] = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(external)
+from fastlayers.data import external  # imported before the handshake, so import time cannot decide the race
 ready, go = Path(sys.argv[2]), Path(sys.argv[3])
 ready.touch()
 while not go.exists():
@@ -195,3 +192,26 @@ def test_two_processes_fetching_at_once_download_once_and_agree(server, use_regi
     assert {out.strip() for out, _ in results} == {str(home / "datasets" / "ds")}
     assert server.hits["base/a.csv"] == 1  # the second process waited on the lock, then found the cache
     assert [c.status for c in verify("ds")] == ["ok"] and leftovers(home) == ["ds"]
+
+
+def test_a_relative_mirror_path_is_refused_with_the_fix(use_registry, tmp_path, monkeypatch, home):
+    # A notebook kernel runs in the notebook's folder: '../shared/datasets' would mean another folder there.
+    (tmp_path / "mirror" / "ds").mkdir(parents=True)
+    (tmp_path / "mirror" / "ds" / "a.csv").write_bytes(A)
+    use_registry(entry("ds", "http://127.0.0.1:9/unreachable/", {"a.csv": A}))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("FASTLAYERS_DATA_MIRROR", "mirror")
+    with pytest.raises(external.RegistryError) as info:
+        get_dataset("ds", progress=False, retries=0)
+    message = str(info.value)
+    assert "'mirror' is a relative path" in message and "absolute path" in message and str(tmp_path) in message
+    assert leftovers(home) == []
+
+
+def test_a_mirror_under_the_home_folder_may_be_written_with_a_tilde(use_registry, tmp_path, monkeypatch):
+    (tmp_path / "mirror" / "ds").mkdir(parents=True)
+    (tmp_path / "mirror" / "ds" / "a.csv").write_bytes(A)
+    use_registry(entry("ds", "http://127.0.0.1:9/unreachable/", {"a.csv": A}))
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("FASTLAYERS_DATA_MIRROR", "~/mirror")
+    assert _source(get_dataset("ds", progress=False, retries=0)).startswith("mirror")

@@ -2,18 +2,10 @@
 from __future__ import annotations
 
 import argparse
+import os
 import warnings
 
 from fastlayers.cli.main import EXIT_MISSING, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, CommandError
-
-
-def _human(n: float) -> str:
-    """A byte count in decimal units: `512 B`, `1.5 KB`, ..., GB for anything larger."""
-    for unit in ("B", "KB", "MB"):
-        if n < 1000:
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1000
-    return f"{n:.1f} GB"
 
 
 def table(headers: list[str], rows: list[list[str]]) -> str:
@@ -44,13 +36,22 @@ def _registry():
         raise CommandError(str(err), EXIT_PROBLEMS) from err
 
 
+def _absolute_mirror() -> None:
+    """A relative FASTLAYERS_DATA_MIRROR given to this command means relative to the folder it was typed in:
+    make it absolute here, for this process and any it starts (the library itself refuses relative paths)."""
+    value = os.path.expanduser(os.environ.get("FASTLAYERS_DATA_MIRROR", "").strip())
+    if value and "://" not in value and not os.path.isabs(value):
+        os.environ["FASTLAYERS_DATA_MIRROR"] = os.path.abspath(value)
+
+
 def run_list(args: argparse.Namespace) -> int:
     from fastlayers.data import external
+    from fastlayers.data.download import human_size
 
     rows = []
     for info in _registry().values():
         cached = (external.dataset_path(info.name) / external.MANIFEST).is_file()
-        size = _human(info.size) if info.size is not None else (info.approx_size or "?")
+        size = human_size(info.size) if info.size is not None else (info.approx_size or "?")
         licence = info.license if len(info.license) <= 40 else info.license[:37] + "..."
         rows.append([info.name, info.task.split(" (")[0], size, licence, "yes" if cached else "no"])
     print(table(["name", "task", "size", "license", "cached"], rows))
@@ -62,8 +63,10 @@ def run_fetch(args: argparse.Namespace) -> int:
     from fastlayers.data import external
 
     _lookup(args.name)
+    _absolute_mirror()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", external.UnverifiedDatasetWarning)
+        warnings.simplefilter("always", external.DamagedCacheWarning)
         try:
             path = external.get_dataset(args.name, force=args.force, progress=not args.no_progress)
         except external.DatasetUnavailable as err:

@@ -3,10 +3,13 @@
 Sources, tried in order until one yields files whose sha256 match the registry:
   1. the cache, `$FASTLAYERS_HOME/datasets/<name>` (default home `~/.fastlayers`);
   2. a Python package that ships the files (aeon, scikit-learn), when installed;
-  3. a mirror, `$FASTLAYERS_DATA_MIRROR`: a folder or http(s) base URL laid out `<mirror>/<name>/<file>`;
+  3. a mirror, `$FASTLAYERS_DATA_MIRROR`: an absolute folder or http(s) base URL laid out `<mirror>/<name>/<file>`;
   4. upstream: the entry's `url` (an archive, or a base URL the files sit under).
 Everything is fetched into a hidden work folder next to the cache, verified there, and only then renamed
-into place, so the cache never holds a half-written or unverified dataset.
+into place, so the cache never holds a half-written or unverified dataset. A cached copy is trusted only while
+its files keep the sizes and times stamped after its last full check; otherwise it is re-hashed, and fetched
+again if that fails. Downloading lives in `download`, safe unpacking in `archives`, the errors in
+`dataset_errors`: infrastructure, not lesson material.
 """
 from __future__ import annotations
 
@@ -14,26 +17,26 @@ import contextlib
 import difflib
 import gzip
 import hashlib
-import http.client
 import importlib.util
 import json
 import os
 import re
 import shutil
-import sys
-import tarfile
 import tempfile
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 import warnings
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Callable, Iterator
 
 import yaml
+
+from .archives import MAX_UNPACKED_BYTES, extract_archive
+from .dataset_errors import (CacheNotWritableError, ChecksumError, DamagedCacheWarning, DatasetError,
+                             DatasetUnavailable, DownloadError, RegistryError, TooLargeError,
+                             UnknownDatasetError, UnsafeArchiveError, UnverifiedDatasetWarning)
+from .download import DOWNLOAD_DEADLINE, DOWNLOAD_RETRIES, DOWNLOAD_TIMEOUT, download_url, human_size
 
 try:  # POSIX file locks; Windows has msvcrt instead
     import fcntl
@@ -44,64 +47,15 @@ except ImportError:  # pragma: no cover
 __all__ = [
     "get_dataset", "registry", "verify", "dataset_path", "fastlayers_home", "download_url", "extract_archive",
     "DatasetInfo", "FileSpec", "FileCheck", "DatasetError", "RegistryError", "UnknownDatasetError",
-    "DownloadError", "ChecksumError", "UnsafeArchiveError", "DatasetUnavailable", "UnverifiedDatasetWarning",
+    "DownloadError", "ChecksumError", "TooLargeError", "UnsafeArchiveError", "CacheNotWritableError", "DatasetUnavailable",
+    "UnverifiedDatasetWarning", "DamagedCacheWarning",
 ]
 
-DOWNLOAD_TIMEOUT = 30.0  # seconds a socket may stay silent before the attempt counts as failed
-DOWNLOAD_RETRIES = 3  # extra attempts after the first, for transient failures only
-RETRY_BACKOFF = 1.0  # seconds before the first retry, doubled for each further one
-MANIFEST = ".fastlayers-manifest.json"
+MANIFEST = ".fastlayers-manifest.json"  # where each file came from and its sha256, written once at fetch time
+STAMP = ".fastlayers-verified.json"  # each file's size and modification time when its sha256 last matched
 _CHUNK = 1 << 16
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _NAME = re.compile(r"^[a-z0-9_]+$")
-
-
-# ---------------------------------------------------------------- errors
-
-class DatasetError(Exception):
-    """A dataset could not be found, downloaded, verified or unpacked."""
-
-
-class RegistryError(DatasetError):
-    """datasets.yml (or the file in $FASTLAYERS_REGISTRY) is malformed."""
-
-
-class UnknownDatasetError(DatasetError):
-    """The name is not in the registry; `suggestions` holds close names."""
-
-    def __init__(self, name: str, suggestions: list[str]):
-        hint = f" Did you mean: {', '.join(suggestions)}?" if suggestions else ""
-        super().__init__(f"unknown dataset {name!r}.{hint} `fastlayers data list` shows every dataset.")
-        self.name, self.suggestions = name, suggestions
-
-
-class DownloadError(DatasetError):
-    """A download failed (network error, HTTP error, timeout, truncated body) after its retries."""
-
-
-class _Truncated(DownloadError):
-    """The server closed the connection before sending the whole body (retried)."""
-
-
-class ChecksumError(DatasetError):
-    """A file's sha256 differs from the registry's."""
-
-
-class UnsafeArchiveError(DatasetError):
-    """An archive member would land outside the extraction folder, or is a link or device we refuse."""
-
-
-class DatasetUnavailable(DatasetError):
-    """Every source failed; `attempts` lists (source, error) pairs."""
-
-    def __init__(self, name: str, attempts: list[tuple[str, DatasetError]]):
-        lines = [f"  - {src}: {err}" for src, err in attempts] or ["  - no source configured"]
-        super().__init__(f"could not get dataset {name!r}; sources tried:\n" + "\n".join(lines))
-        self.name, self.attempts = name, attempts
-
-
-class UnverifiedDatasetWarning(UserWarning):
-    """Files were accepted without a registry checksum (their hashes are recorded in the cache manifest)."""
 
 
 # ---------------------------------------------------------------- registry
@@ -133,6 +87,7 @@ class DatasetInfo:
     archive: bool = False  # True: `url` is a tar/zip archive; False: files live at `url` + path
     archive_sha256: str | None = None
     archive_root: str = ""  # folder inside the archive that becomes the dataset folder
+    max_bytes: int | None = None  # most bytes a source may deliver or unpack to (None: MAX_UNPACKED_BYTES)
     package: tuple[str, str] | None = None  # (importable module, folder inside it)
     approx_size: str | None = None
 
@@ -163,6 +118,13 @@ def _checksum(raw: dict, key: str, where: str) -> str | None:
     return value
 
 
+def _byte_count(raw: dict, key: str, where: str) -> int | None:
+    value = raw.get(key)
+    if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
+        raise RegistryError(f"{where}: {key} must be a whole number of bytes, got {value!r}")
+    return value
+
+
 def _verified_flag(raw: dict, hashes: list[str | None], where: str) -> None:
     # The flag is redundant on purpose: a reader of the YAML sees at a glance which hashes were checked,
     # and a checksum typed in without being checked (verified: false) is refused rather than trusted.
@@ -188,7 +150,7 @@ def _parse_entry(raw: dict, where: str) -> DatasetInfo:
         if not isinstance(f, dict) or "path" not in f:
             raise RegistryError(f"{fw}: each file needs a `path`")
         spec = FileSpec(_relative(f["path"], fw), _checksum(f, "sha256", fw), _checksum(f, "gunzipped_sha256", fw),
-                        f.get("size"))
+                        _byte_count(f, "size", fw))
         _verified_flag(f, [spec.sha256, spec.gunzipped_sha256], fw)
         files.append(spec)
     archive = raw.get("archive")
@@ -210,6 +172,7 @@ def _parse_entry(raw: dict, where: str) -> DatasetInfo:
         citation=str(raw["citation"]).strip(), url=str(raw["url"]), files=tuple(files),
         dirs=tuple(_relative(d, where) for d in raw.get("dirs") or ()), archive=archive is not None,
         archive_sha256=arch_sha, archive_root=(archive or {}).get("root") or "", package=package,
+        max_bytes=_byte_count(raw, "max_bytes", where),
         approx_size=raw.get("approx_size"),
     )
 
@@ -251,6 +214,7 @@ def dataset_path(name: str) -> Path:
     return fastlayers_home() / "datasets" / _lookup(name).name
 
 
+
 # ---------------------------------------------------------------- hashing
 
 def _sha256(path: Path, gunzip: bool = False) -> str:
@@ -280,147 +244,19 @@ def _check_file(path: Path, spec: FileSpec, source: str) -> str | None:
     return actual
 
 
-# ---------------------------------------------------------------- downloading
-
-def _progress_bar(total: int | None, desc: str, enabled: bool):
-    from tqdm.auto import tqdm  # imported late: tqdm.auto probes for Jupyter
-
-    return tqdm(total=total, desc=desc, unit="B", unit_scale=True, unit_divisor=1024, disable=not enabled,
-                file=sys.stderr, leave=False)
-
-
-def _download_once(url: str, dest: Path, timeout: float, progress: bool, desc: str) -> None:
-    request = urllib.request.Request(url, headers={"User-Agent": "fastlayers-datasets"})
-    with urllib.request.urlopen(request, timeout=timeout) as resp:
-        length = resp.headers.get("Content-Length")
-        total = int(length) if length and length.isdigit() else None
-        received = 0
-        with open(dest, "wb") as out, _progress_bar(total, desc, progress) as bar:
-            while chunk := resp.read(_CHUNK):
-                out.write(chunk)
-                received += len(chunk)
-                bar.update(len(chunk))
-    # http.client returns a short body silently when the peer hangs up early: compare with the header.
-    if total is not None and received < total:
-        raise _Truncated(f"truncated body: received {received} of {total} bytes")
-
-
-def download_url(url: str, dest: Path, *, timeout: float = DOWNLOAD_TIMEOUT, retries: int = DOWNLOAD_RETRIES,
-                 progress: bool = True, desc: str | None = None) -> Path:
-    """Download `url` to `dest` with a progress bar, retrying transient failures; raises DownloadError."""
-    dest = Path(dest)
-    last: Exception | None = None
-    for attempt in range(retries + 1):
-        if attempt:
-            time.sleep(RETRY_BACKOFF * 2 ** (attempt - 1))
-        try:
-            _download_once(url, dest, timeout, progress, desc or dest.name)
-            return dest
-        except urllib.error.HTTPError as err:
-            if err.code < 500 and err.code not in (408, 429):  # the server's final answer: retrying cannot help
-                raise DownloadError(f"{url}: HTTP {err.code} {err.reason}") from err
-            last = err
-        except (_Truncated, urllib.error.URLError, http.client.HTTPException, OSError) as err:
-            last = err  # timeouts, refused or reset connections, short bodies: worth another try
-    reason = getattr(last, "reason", None) or last
-    if isinstance(last, TimeoutError) or isinstance(reason, TimeoutError):
-        reason = f"timed out (no data for {timeout:g} s)"
-    raise DownloadError(f"{url}: failed after {retries + 1} attempt(s): {reason}") from last
-
-
-# ---------------------------------------------------------------- safe extraction
-
-def _inside(path: str, root: str) -> bool:
-    return os.path.commonpath([root, path]) == root
-
-
-def _member_target(root: Path, name: str, archive: str) -> Path:
-    normalised = name.replace("\\", "/")  # zip files written on Windows may use backslashes
-    pure = PurePosixPath(normalised)
-    if pure.is_absolute() or re.match(r"^[A-Za-z]:", normalised):
-        raise UnsafeArchiveError(f"{archive}: member {name!r} has an absolute path; refusing the whole archive")
-    if ".." in pure.parts:
-        raise UnsafeArchiveError(f"{archive}: member {name!r} contains '..' and could write outside the "
-                                 f"target folder; refusing the whole archive")
-    return root.joinpath(*pure.parts)
-
-
-def _check_tar(tar: tarfile.TarFile, root: Path, archive: str) -> None:
-    links: set[str] = set()
-    base = str(root)
-    for m in tar.getmembers():
-        target = _member_target(root, m.name, archive)
-        # A member written *through* an earlier symlink can land anywhere, whatever its own name says.
-        parents = {str(p) for p in target.parents}
-        if parents & links:
-            raise UnsafeArchiveError(f"{archive}: member {m.name!r} is written through a link; refusing the archive")
-        if m.ischr() or m.isblk() or m.isfifo():
-            raise UnsafeArchiveError(f"{archive}: member {m.name!r} is a device file or pipe; refusing the archive")
-        if m.issym() or m.islnk():
-            if PurePosixPath(m.linkname).is_absolute():
-                raise UnsafeArchiveError(f"{archive}: link {m.name!r} points to the absolute path {m.linkname!r}")
-            start = target.parent if m.issym() else root  # hard links are relative to the archive root
-            resolved = os.path.normpath(os.path.join(start, m.linkname))
-            if not _inside(resolved, base):
-                raise UnsafeArchiveError(f"{archive}: link {m.name!r} -> {m.linkname!r} points outside the "
-                                         f"target folder; refusing the archive")
-            links.add(str(target))
-        elif not (m.isfile() or m.isdir()):
-            raise UnsafeArchiveError(f"{archive}: member {m.name!r} has an unsupported type; refusing the archive")
-
-
-def _check_zip(zf: zipfile.ZipFile, root: Path, archive: str) -> None:
-    for info in zf.infolist():
-        _member_target(root, info.filename, archive)
-        mode = info.external_attr >> 16
-        if mode and (mode & 0o170000) not in (0o100000, 0o040000, 0):  # anything but a file or a folder
-            raise UnsafeArchiveError(f"{archive}: member {info.filename!r} is a link or special file; "
-                                     f"refusing the archive")
-
-
-def extract_archive(archive: Path, dest: Path) -> Path:
-    """Unpack a tar (any compression) or zip archive into `dest`; refuses the whole archive if any member is unsafe."""
-    archive, dest = Path(archive), Path(dest)
-    dest.mkdir(parents=True, exist_ok=True)
-    root = dest.resolve()
-    if zipfile.is_zipfile(archive):
-        with zipfile.ZipFile(archive) as zf:
-            _check_zip(zf, root, archive.name)  # every member is checked before the first one is written
-            zf.extractall(root)
-    elif tarfile.is_tarfile(archive):
-        with tarfile.open(archive) as tar:
-            _check_tar(tar, root, archive.name)
-            # The standard library's own "data" filter (Python >= 3.11.4) is a second line of defence.
-            extra = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
-            tar.extractall(root, **extra)
-    else:
-        raise DatasetError(f"{archive.name} is neither a tar nor a zip archive (a broken download, or an HTML "
-                           f"error page saved under the archive's name?)")
-    return dest
-
-
 # ---------------------------------------------------------------- sources
 
-@contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    """Hold an exclusive lock on `path` so two processes never fill the same cache folder at once."""
-    with open(path, "a+b") as fh:
-        if fcntl is not None:
-            fcntl.flock(fh, fcntl.LOCK_EX)
-        else:  # pragma: no cover
-            msvcrt.locking(fh.fileno(), msvcrt.LK_LOCK, 1)
-        try:
-            yield
-        finally:
-            if fcntl is not None:
-                fcntl.flock(fh, fcntl.LOCK_UN)
-            else:  # pragma: no cover
-                msvcrt.locking(fh.fileno(), msvcrt.LK_UNLCK, 1)
-
-
-def _is_complete(info: DatasetInfo, folder: Path) -> bool:
-    return ((folder / MANIFEST).is_file() and all((folder / f.path).is_file() for f in info.files)
-            and all((folder / d).is_dir() for d in info.dirs))
+def _mirror() -> str:
+    """$FASTLAYERS_DATA_MIRROR: an http(s) URL or an absolute folder ('' when unset); a relative path is refused."""
+    value = os.path.expanduser(os.environ.get("FASTLAYERS_DATA_MIRROR", "").strip())
+    if value and not re.match(r"^https?://", value) and not os.path.isabs(value):
+        # Every process would read it from its own working folder: a notebook kernel runs in the notebook's
+        # folder, not where the variable was set, and would silently look somewhere else.
+        raise RegistryError(
+            f"FASTLAYERS_DATA_MIRROR={value!r} is a relative path, which each process would resolve from its own "
+            f"working folder (this one, {os.getcwd()}, would read {os.path.abspath(value)}). Set it to an "
+            f"absolute path, e.g. export FASTLAYERS_DATA_MIRROR=\"$(cd {value} && pwd)\"")
+    return value
 
 
 def _join_url(base: str, *parts: str) -> str:
@@ -431,22 +267,31 @@ def _archive_name(info: DatasetInfo) -> str:
     return PurePosixPath(urllib.parse.urlparse(info.url).path).name or f"{info.name}.archive"
 
 
-class _Fetch:
-    """Fill a work folder from one source; `run()` returns the folder holding the dataset and its file hashes."""
+def _byte_limit(info: DatasetInfo) -> int:
+    """The most bytes one source may deliver for `info`, per download and per unpacked archive."""
+    return info.max_bytes if info.max_bytes is not None else MAX_UNPACKED_BYTES
 
-    def __init__(self, info: DatasetInfo, work: Path, label: str, timeout: float, retries: int, progress: bool):
+
+class _Fetch:
+    """Fill a work folder from one source; `files()` or `archive()` return the dataset folder and file hashes."""
+
+    def __init__(self, info: DatasetInfo, work: Path, label: str, timeout: float, retries: int, progress: bool,
+                 deadline: float):
         self.info, self.work, self.label = info, work, label
-        self.timeout, self.retries, self.progress = timeout, retries, progress
+        self.timeout, self.retries, self.progress, self.deadline = timeout, retries, progress, deadline
         self.archive_sha256: str | None = None  # recorded in the manifest, useful when the registry has none
 
-    def get(self, location: str, dest: Path) -> None:
-        """Copy or download one file (local path or http(s) URL) to `dest`."""
+    def get(self, location: str, dest: Path, max_bytes: int) -> None:
+        """Copy or download one file (local path or http(s) URL) of at most `max_bytes` to `dest`."""
         dest.parent.mkdir(parents=True, exist_ok=True)
         if re.match(r"^https?://", location):
             download_url(location, dest, timeout=self.timeout, retries=self.retries, progress=self.progress,
-                         desc=f"{self.info.name}/{dest.name}")
+                         desc=f"{self.info.name}/{dest.name}", deadline=self.deadline, max_bytes=max_bytes)
         elif not os.path.isfile(location):
             raise DatasetError(f"{location} does not exist")
+        elif os.path.getsize(location) > max_bytes:
+            raise TooLargeError(f"{location} holds {human_size(os.path.getsize(location))}, more than the "
+                                f"{human_size(max_bytes)} this dataset may take; not copied")
         else:
             shutil.copyfile(location, dest)
 
@@ -454,21 +299,21 @@ class _Fetch:
         folder = self.work / "dataset"
         hashes = {}
         for spec in self.info.files:
-            self.get(locate(spec), folder / spec.path)
+            self.get(locate(spec), folder / spec.path, _byte_limit(self.info))
             hashes[spec.path] = _check_file(folder / spec.path, spec, self.label)
         return folder, hashes
 
     def archive(self, location: str) -> tuple[Path, dict[str, str | None]]:
         info = self.info
         path = self.work / _archive_name(info)
-        self.get(location, path)
+        self.get(location, path, _byte_limit(info))
         actual = _sha256(path)
         if info.archive_sha256 and actual != info.archive_sha256:
             raise ChecksumError(f"checksum mismatch for {path.name} from {self.label}: expected sha256 "
                                 f"{info.archive_sha256}, got {actual}. The archive was discarded unopened; "
                                 f"nothing entered the cache.")
         path_root = self.work / "extracted"
-        extract_archive(path, path_root)
+        extract_archive(path, path_root, max_bytes=_byte_limit(info))
         path.unlink()
         folder = path_root / info.archive_root if info.archive_root else path_root
         self.archive_sha256 = actual
@@ -492,7 +337,7 @@ def _sources(info: DatasetInfo) -> Iterator[tuple[str, Callable[[_Fetch], tuple[
         if spec is not None and spec.submodule_search_locations:
             folder = Path(list(spec.submodule_search_locations)[0]) / inner
             yield f"package {module} ({folder})", lambda f: f.files(lambda s: str(folder / s.path))
-    mirror = os.environ.get("FASTLAYERS_DATA_MIRROR", "").strip()
+    mirror = _mirror()
     if mirror:
         is_url = bool(re.match(r"^https?://", mirror))
 
@@ -509,6 +354,73 @@ def _sources(info: DatasetInfo) -> Iterator[tuple[str, Callable[[_Fetch], tuple[
         yield f"upstream {info.url}", lambda f: f.files(lambda s: _join_url(info.url, *s.path.split("/")))
 
 
+# ---------------------------------------------------------------- the cache
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on `path` so two processes never fill the same cache folder at once."""
+    try:
+        fh = open(path, "a+b")
+    except OSError as err:
+        raise _not_writable(path.parent, err) from err
+    with fh:
+        if fcntl is not None:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+        else:  # pragma: no cover
+            msvcrt.locking(fh.fileno(), msvcrt.LK_LOCK, 1)
+        try:
+            yield
+        finally:
+            if fcntl is not None:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+            else:  # pragma: no cover
+                msvcrt.locking(fh.fileno(), msvcrt.LK_UNLCK, 1)
+
+
+def _not_writable(folder: Path, err: OSError) -> CacheNotWritableError:
+    return CacheNotWritableError(
+        f"cannot write to the dataset cache {folder} ({err.strerror or err}). Set FASTLAYERS_HOME to a folder "
+        f"you can write to: the cache (its datasets/ folder) moves with it.")
+
+
+def _stat_stamp(info: DatasetInfo, folder: Path) -> dict[str, list[int]]:
+    """{path: [size, mtime_ns]} of each listed file as it is now."""
+    stamp = {}
+    for spec in info.files:
+        st = (folder / spec.path).stat()
+        stamp[spec.path] = [st.st_size, st.st_mtime_ns]
+    return stamp
+
+
+def _write_stamp(info: DatasetInfo, folder: Path) -> None:
+    """Stamp the files as they are now; call only right after a full check passed."""
+    with contextlib.suppress(OSError):  # a read-only cache: the full check simply runs again next time
+        (folder / STAMP).write_text(json.dumps(_stat_stamp(info, folder)), encoding="utf-8")
+
+
+def _looks_unchanged(info: DatasetInfo, folder: Path) -> bool:
+    """The cheap check on every use: each file has the size the registry says and the size and time stamped
+    after its last full check (a truncated, rewritten or replaced file fails it)."""
+    try:
+        stamp = json.loads((folder / STAMP).read_text(encoding="utf-8"))
+        now = _stat_stamp(info, folder)
+    except (OSError, ValueError):
+        return False
+    return now == stamp and all(s.size is None or now[s.path][0] == s.size for s in info.files)
+
+
+def _is_good(info: DatasetInfo, folder: Path) -> bool:
+    """Whether the cached copy in `folder` can be returned: stamped and unchanged, or re-hashed and still right."""
+    if not (folder / MANIFEST).is_file() or not all((folder / d).is_dir() for d in info.dirs):
+        return False
+    if _looks_unchanged(info, folder):
+        return True
+    if all(c.status in ("ok", "unverified") for c in _file_checks(info, folder)):
+        _write_stamp(info, folder)  # e.g. a cache copied elsewhere: new times, same bytes
+        return True
+    return False
+
+
 def _move_into_place(folder: Path, final: Path, scratch: Path) -> None:
     # os.replace cannot swap a folder onto a non-empty one, so an old copy (force=True) is moved aside first.
     if final.exists():
@@ -517,46 +429,63 @@ def _move_into_place(folder: Path, final: Path, scratch: Path) -> None:
 
 
 def get_dataset(name: str, *, force: bool = False, progress: bool = True, timeout: float = DOWNLOAD_TIMEOUT,
-                retries: int = DOWNLOAD_RETRIES) -> Path:
-    """Return the cache folder of dataset `name`, fetching and verifying it first if needed (force: fetch again)."""
+                retries: int = DOWNLOAD_RETRIES, deadline: float = DOWNLOAD_DEADLINE) -> Path:
+    """Return the cache folder of dataset `name`, fetching and verifying it first if it is missing or damaged
+    (force: fetch again); each download gets `deadline` seconds in all."""
     info = _lookup(name)
     final = dataset_path(name)
-    if not force and _is_complete(info, final):
+    if not force and _is_good(info, final):
         return final
-    root = final.parent
-    root.mkdir(parents=True, exist_ok=True)
-    with _locked(root / f".{name}.lock"):
-        if not force and _is_complete(info, final):  # another process finished it while we waited for the lock
-            return final
-        for stale in root.glob(f".tmp-{name}-*"):  # left by a process that was killed mid-fetch
-            shutil.rmtree(stale, ignore_errors=True)
-        attempts: list[tuple[str, DatasetError]] = []
-        for label, fetch in _sources(info):
+    try:
+        final.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise _not_writable(final.parent, err) from err
+    with _locked(final.parent / f".{name}.lock"):
+        return _fetch_locked(info, final, force, progress, timeout, retries, deadline)
+
+
+def _fetch_locked(info: DatasetInfo, final: Path, force: bool, progress: bool, timeout: float, retries: int,
+                  deadline: float) -> Path:
+    """get_dataset's work once the lock is held: try each source into a work folder, move the first good one in."""
+    name, root = info.name, final.parent
+    if not force and _is_good(info, final):  # another process finished it while we waited for the lock
+        return final
+    if not force and (final / MANIFEST).is_file():
+        warnings.warn(f"{name}: the cached copy in {final} no longer matches its checksums (truncated or "
+                      f"changed since it was fetched); fetching it again", DamagedCacheWarning, stacklevel=3)
+    for stale in root.glob(f".tmp-{name}-*"):  # left by a process that was killed mid-fetch
+        shutil.rmtree(stale, ignore_errors=True)
+    attempts: list[tuple[str, DatasetError]] = []
+    for label, fetch in _sources(info):
+        try:
             work = Path(tempfile.mkdtemp(prefix=f".tmp-{name}-", dir=root))  # same filesystem: rename is atomic
-            try:
-                fetcher = _Fetch(info, work, label, timeout, retries, progress)
-                folder, hashes = fetch(fetcher)
-                unverified = sorted(p for p, h in hashes.items() if h is None)
-                for p in unverified:  # no registry checksum: record what arrived, so `verify` can spot changes
-                    hashes[p] = _sha256(folder / p)
-                manifest = {"name": name, "source": label, "fetched": time.strftime("%Y-%m-%dT%H:%M:%S"),
-                            "sha256": hashes, "unverified": unverified, "archive_sha256": fetcher.archive_sha256}
-                (folder / MANIFEST).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
-                _move_into_place(folder, final, work)
-            except DatasetError as err:
-                attempts.append((label, err))
-                continue
-            except OSError as err:  # e.g. disk full while copying: report it like any other failed source
-                attempts.append((label, DatasetError(f"{type(err).__name__}: {err}")))
-                continue
-            finally:
-                shutil.rmtree(work, ignore_errors=True)
-            if unverified:
-                warnings.warn(f"{name}: the registry has no checksum for {', '.join(unverified)}; accepted as "
-                              f"downloaded from {label} (hashes recorded in {final / MANIFEST})",
-                              UnverifiedDatasetWarning, stacklevel=2)
-            return final
-        raise DatasetUnavailable(name, attempts)
+        except OSError as err:
+            raise _not_writable(root, err) from err
+        try:
+            fetcher = _Fetch(info, work, label, timeout, retries, progress, deadline)
+            folder, hashes = fetch(fetcher)
+            unverified = sorted(p for p, h in hashes.items() if h is None)
+            for p in unverified:  # no registry checksum: record what arrived, so `verify` can spot changes
+                hashes[p] = _sha256(folder / p)
+            manifest = {"name": name, "source": label, "fetched": time.strftime("%Y-%m-%dT%H:%M:%S"),
+                        "sha256": hashes, "unverified": unverified, "archive_sha256": fetcher.archive_sha256}
+            (folder / MANIFEST).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+            _write_stamp(info, folder)  # every file was just hashed; renaming the folder keeps sizes and times
+            _move_into_place(folder, final, work)
+        except DatasetError as err:
+            attempts.append((label, err))
+            continue
+        except OSError as err:  # e.g. disk full while copying: report it like any other failed source
+            attempts.append((label, DatasetError(f"{type(err).__name__}: {err}")))
+            continue
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        if unverified:
+            warnings.warn(f"{name}: the registry has no checksum for {', '.join(unverified)}; accepted as "
+                          f"downloaded from {label} (hashes recorded in {final / MANIFEST})",
+                          UnverifiedDatasetWarning, stacklevel=3)
+        return final
+    raise DatasetUnavailable(name, attempts)
 
 
 # ---------------------------------------------------------------- verification
@@ -574,14 +503,12 @@ class FileCheck:
         return self.status == "ok"
 
 
-def verify(name: str) -> list[FileCheck]:
-    """Re-hash the cached copy of `name` against the registry; raises DatasetError if it is not cached."""
-    info = _lookup(name)
-    folder = dataset_path(name)
-    if not (folder / MANIFEST).is_file():
-        raise DatasetError(f"dataset {name!r} is not in the cache ({folder}); fetch it with "
-                           f"`fastlayers data fetch {name}`")
-    recorded = json.loads((folder / MANIFEST).read_text(encoding="utf-8")).get("sha256", {})
+def _file_checks(info: DatasetInfo, folder: Path) -> list[FileCheck]:
+    """Re-hash every listed file of the copy in `folder` against the registry (or, lacking one, the manifest)."""
+    try:
+        recorded = json.loads((folder / MANIFEST).read_text(encoding="utf-8")).get("sha256", {})
+    except (OSError, ValueError, AttributeError):
+        recorded = {}
     checks = [FileCheck(d + "/", "ok" if (folder / d).is_dir() else "missing") for d in info.dirs]
     for spec in info.files:
         path = folder / spec.path
@@ -589,10 +516,31 @@ def verify(name: str) -> list[FileCheck]:
         if not path.is_file():
             checks.append(FileCheck(spec.path, "missing", expected))
             continue
-        actual = _sha256(path, gunzip=bool(spec.gunzipped_sha256))
+        try:
+            actual = _sha256(path, gunzip=bool(spec.gunzipped_sha256))
+        except ChecksumError:  # unreadable, or a .gz cut short
+            checks.append(FileCheck(spec.path, "mismatch", expected))
+            continue
         if expected is None:  # compare with what was recorded at download time, still flagged as unverified
             status = "unverified" if recorded.get(spec.path) in (None, actual) else "mismatch"
             checks.append(FileCheck(spec.path, status, recorded.get(spec.path), actual))
         else:
             checks.append(FileCheck(spec.path, "ok" if actual == expected else "mismatch", expected, actual))
+    return checks
+
+
+def verify(name: str) -> list[FileCheck]:
+    """Re-hash the cached copy of `name` against the registry; raises DatasetError if it is not cached.
+    A copy that fails loses its stamp, so the next `get_dataset` fetches it again."""
+    info = _lookup(name)
+    folder = dataset_path(name)
+    if not (folder / MANIFEST).is_file():
+        raise DatasetError(f"dataset {name!r} is not in the cache ({folder}); fetch it with "
+                           f"`fastlayers data fetch {name}`")
+    checks = _file_checks(info, folder)
+    if all(c.status in ("ok", "unverified") for c in checks):
+        _write_stamp(info, folder)
+    else:
+        with contextlib.suppress(OSError):
+            (folder / STAMP).unlink()
     return checks

@@ -8,6 +8,7 @@ import pickle
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
+from ..data.external import fastlayers_home
 from .rules import SPECIAL_TOKENS, apply_rules, default_rules
 
 __all__ = ["SpacyTokenizer", "Tokenizer", "tokenize_texts", "MAX_DOC_CHARS"]
@@ -85,8 +86,7 @@ def tokenize_texts(texts: Sequence[str], tok: Callable[[str], list[str]] | None 
 
 
 def _default_cache_dir() -> Path:
-    home = os.environ.get("FASTLAYERS_HOME", os.path.join(os.path.expanduser("~"), ".fastlayers"))
-    return Path(home) / "tok_cache"
+    return fastlayers_home() / "tok_cache"  # the registry's rule: $FASTLAYERS_HOME, else ~/.fastlayers
 
 
 class Tokenizer:
