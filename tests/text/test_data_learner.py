@@ -154,6 +154,13 @@ def test_language_model_encoder_transfer_and_gradual_unfreezing(tok, tmp_path):
     mismatch = text_classifier_learner(other, awd_lstm_clas_config(**TINY), progress=False, path=tmp_path)
     with pytest.raises(ValueError, match="vocab"):
         mismatch.load_encoder("enc")
+    # the same vocab, one more LSTM layer: refused before a single tensor is copied
+    deeper = text_classifier_learner(dls, awd_lstm_clas_config(**{**TINY, "n_layers": TINY["n_layers"] + 1}),
+                                     progress=False, path=tmp_path)
+    before = {k: v.clone() for k, v in deeper.model.encoder.state_dict().items()}
+    with pytest.raises(ValueError, match="does not fit this model.*nothing was loaded"):
+        deeper.load_encoder("enc")
+    assert all(torch.equal(v, before[k]) for k, v in deeper.model.encoder.state_dict().items())
 
 
 def test_text_block_in_a_data_block():

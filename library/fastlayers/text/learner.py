@@ -8,6 +8,7 @@ import torch
 
 from ..data import CrossEntropyLossFlat
 from ..training import Callback, Learner, accuracy
+from ..training.checkpoint import atomic_save, load_weights, read_checkpoint
 from .models import (TextLSTM, awd_lstm_clas_config, awd_lstm_clas_split, awd_lstm_lm_config,
                      awd_lstm_lm_split, get_language_model, get_text_classifier)
 from .show import show_results
@@ -40,20 +41,20 @@ class TextLearner(Learner):
     def save_encoder(self, file: str | Path) -> Path:
         """Save the AWD-LSTM encoder's weights (e.g. after language-model fine-tuning)."""
         path = self._file(file)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        torch.save(self.model.encoder.state_dict(), path)
+        atomic_save(self.model.encoder.state_dict(), path)
         return path
 
     def load_encoder(self, file: str | Path) -> "TextLearner":
         """Load encoder weights saved by `save_encoder`; the vocabularies must be the same."""
-        state = torch.load(self._file(file), map_location=self.device)
+        path = self._file(file)
+        state = read_checkpoint(path, map_location=self.device, what="an encoder saved by save_encoder")
         mine = self.model.encoder.encoder.weight.shape
-        theirs = state["encoder.weight"].shape
-        if mine != theirs:
+        theirs = getattr(state.get("encoder.weight") if isinstance(state, dict) else None, "shape", None)
+        if theirs is not None and mine != theirs:
             raise ValueError(f"the saved encoder has an embedding of {tuple(theirs)}, this model {tuple(mine)}: "
                              f"build the classifier's data with the language model's vocab "
                              f"(TextDataLoaders.from_df(..., vocab=dls_lm.numericalize.vocab))")
-        self.model.encoder.load_state_dict(state)
+        load_weights(self.model.encoder, state, source=f"encoder file {path}")   # all or nothing
         self.freeze()
         return self
 

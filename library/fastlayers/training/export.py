@@ -6,6 +6,8 @@ from typing import Any
 
 import torch
 
+from .checkpoint import atomic_save, read_checkpoint
+
 __all__ = ["export", "load_learner"]
 
 
@@ -36,7 +38,6 @@ def _empty_dls(dls: Any) -> Any:
 
 def export(learn: Any, fname: str | Path = "export.pkl") -> Path:
     """Pickle model, loss, optimizer factory and the data pipelines (not the data) to `learn.path / fname`."""
-    from .learner import atomic_save
     path = Path(fname)
     path = path if path.is_absolute() else learn.path / path
     state = {"learner_class": type(learn), "model": learn.model, "loss_func": learn.loss_func, "opt_func": learn.opt_func,
@@ -56,9 +57,10 @@ def load_learner(fname: str | Path, cpu: bool = True) -> Any:
     WARNING: this unpickles the file, which can run arbitrary code: only load files you trust.
     """
     from .learner import Learner
-    state = torch.load(fname, map_location="cpu" if cpu else None, weights_only=False)
-    if not isinstance(state, dict) or "model" not in state:
-        raise ValueError(f"{fname} was not written by Learner.export")
+    state = read_checkpoint(fname, map_location="cpu" if cpu else None, what="a learner saved by export")
+    if not isinstance(state, dict) or not {"model", "dls"} <= set(state):
+        raise ValueError(f"{fname} was not written by Learner.export (it holds a {type(state).__name__}; files "
+                         f"from Learner.save are loaded with learn.load)")
     dls = state["dls"]
     if cpu and isinstance(dls, _InferenceData):
         dls.device = torch.device("cpu")

@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import contextlib
-import os
-import tempfile
 import warnings
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -13,6 +11,7 @@ from torch import nn
 
 from ..core import listify
 
+from .checkpoint import atomic_save, load_weights, read_checkpoint
 from .callback import (Callback, CancelBackwardException, CancelBatchException, CancelEpochException,
                        CancelFitException, CancelStepException, CancelTrainException, CancelValidException,
                        CastToTensor, EVENTS, TrainEvalCallback)
@@ -480,13 +479,9 @@ class Learner:
         if not path.exists():
             raise FileNotFoundError(f"no checkpoint at {path}; saved ones: "
                                     f"{sorted(p.name for p in path.parent.glob('*.pth')) if path.parent.exists() else []}")
-        state = torch.load(path, map_location=self.device, weights_only=False)
+        state = read_checkpoint(path, map_location=self.device)
         sd = state["model"] if isinstance(state, dict) and "model" in state else state
-        try:
-            self.model.load_state_dict(sd, strict=strict)
-        except RuntimeError as e:
-            raise ValueError(f"checkpoint {path} does not fit this model (was it saved for a different "
-                             f"architecture?): {e}") from e
+        load_weights(self.model, sd, strict=strict, source=f"checkpoint {path}")   # all or nothing
         if with_opt and isinstance(state, dict) and "opt" in state:
             if self.opt is None:
                 self.create_opt()
@@ -552,23 +547,6 @@ def _decodes(lf: Any) -> Callable:
     if _is_bce(lf):
         return lambda x: x > 0.5
     return lambda x: x
-
-
-def atomic_save(obj: Any, path: Path) -> None:
-    """torch.save to a temporary file in the same folder, then rename: an interrupted save leaves no broken file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(obj, f)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)     # mkstemp makes owner-only files; a checkpoint gets normal permissions
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
 
 
 def _shape(t: Any) -> str:
