@@ -1,6 +1,7 @@
 """fastlayers.training: Learner, callbacks, metrics, optimizers, schedules, LR finder, interpretation, export."""
 from .callback import *
 from .callbacks import *
+from .distributed import *
 from .export import *
 from .interpret import *
 from .learner import *
@@ -14,7 +15,7 @@ from .transfer import *
 
 import importlib as _importlib
 
-_MODULES = ("callback", "callbacks", "export", "interpret", "learner", "lr_finder", "metrics", "optimizer",
+_MODULES = ("callback", "callbacks", "distributed", "export", "interpret", "learner", "lr_finder", "metrics", "optimizer",
             "progress", "recorder", "schedule", "transfer")
 __all__ = [n for m in _MODULES for n in _importlib.import_module(f"{__name__}.{m}").__all__]
 del _importlib
