@@ -69,7 +69,7 @@ def test_datasets_give_vocab_c_loss_and_test_dl():
     assert isinstance(dls.loss_func, CrossEntropyLossFlat)
     xb, yb = dls.valid.one_batch()
     assert type(yb) is TensorCategory
-    logits = torch.randn(len(yb), 2)
+    logits = torch.randn(len(yb), 2, device=yb.device)   # the batch is on the default device (CUDA if any)
     assert dls.loss_func(logits, yb).ndim == 0
     test = dls.test_dl([5, 30])
     assert [b[0].flatten().tolist() for b in test] == [[5.0, 30.0]]

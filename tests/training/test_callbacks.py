@@ -191,17 +191,6 @@ def test_mixed_precision_picks_fp16_with_scaler_for_cuda(monkeypatch):
     assert mp.use_dtype == torch.bfloat16 and mp.scaler is None
 
 
-def test_default_device_prefers_cuda_then_mps(monkeypatch):
-    from fastlayers.training import default_device
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
-    assert default_device() == torch.device("cuda")
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: True)
-    assert default_device() == torch.device("mps")
-    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
-    assert default_device() == torch.device("cpu")
-
-
 def test_batches_from_plain_loader_are_moved_to_the_learner_device():
     seen = []
 

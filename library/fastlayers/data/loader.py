@@ -10,15 +10,31 @@ import torch.utils.data as tud
 
 from ..core import Pipeline, TensorBase, TransformError
 
-__all__ = ["DataLoader", "TfmdDL", "collate", "to_device", "default_device"]
+__all__ = ["DataLoader", "TfmdDL", "collate", "to_device", "default_device", "resolve_device"]
 
 # Stages a user may replace by passing a function of the same name (or by overriding the method in a subclass).
 _STAGES = ("get_idxs", "shuffle_fn", "create_item", "after_item", "before_batch", "create_batch", "after_batch")
 
 
+def resolve_device(device: torch.device | str | None = None) -> torch.device:
+    """The one device rule of loaders and learners: `device` as tensors on it report theirs (`cuda` becomes
+    `cuda:0`, the current GPU); None picks CUDA if available, else Apple's MPS, else the CPU."""
+    if device is None:
+        mps = getattr(torch.backends, "mps", None)
+        device = "cuda" if torch.cuda.is_available() else "mps" if mps is not None and mps.is_available() else "cpu"
+    device = torch.device(device)
+    # A tensor moved to "cuda" reports "cuda:0", and torch.device("cuda") != torch.device("cuda:0"): without the
+    # index, every comparison with a tensor's device would say "elsewhere".
+    if device.index is None and device.type == "cuda":
+        device = torch.device("cuda", torch.cuda.current_device())
+    elif device.index is None and device.type == "mps":
+        device = torch.device("mps", 0)
+    return device
+
+
 def default_device() -> torch.device:
-    """CUDA when available, else the CPU."""
-    return torch.device("cuda") if torch.cuda.is_available() else torch.device("cpu")
+    """Where training runs unless told otherwise: CUDA if available, else Apple's MPS, else the CPU."""
+    return resolve_device(None)
 
 
 def to_device(b: Any, device: torch.device | str | None, non_blocking: bool = False) -> Any:
@@ -112,7 +128,7 @@ class DataLoader:
                 setattr(self, name, f)
         self.dataset, self.bs, self.shuffle, self.drop_last = dataset, bs, shuffle, drop_last
         self.num_workers, self.pin_memory, self.seed = num_workers, pin_memory, seed
-        self.device = None if device is None else torch.device(device)
+        self.device = None if device is None else resolve_device(device)
         self.generator = torch.Generator().manual_seed(seed) if seed is not None else None
         self.tensors = _tensor_columns(dataset)
         self.n = n if n is not None else (len(self.tensors[0]) if self.tensors is not None else self._dataset_len())
@@ -260,7 +276,7 @@ class DataLoader:
 
     def to(self, device: torch.device | str | None) -> "DataLoader":
         """Send future batches to `device` (in place); returns self."""
-        self.device = None if device is None else torch.device(device)
+        self.device = None if device is None else resolve_device(device)
         return self
 
     def decode(self, b: Any) -> Any:

@@ -7,7 +7,7 @@ import torch
 import torch.utils.data as tud
 
 from .lists import Datasets
-from .loader import DataLoader, TfmdDL, default_device, to_device
+from .loader import DataLoader, TfmdDL, resolve_device, to_device
 
 __all__ = ["DataLoaders", "TorchLoader"]
 
@@ -16,7 +16,7 @@ class TorchLoader:
     """An existing `torch.utils.data.DataLoader` used as is: batches become tuples on our device."""
 
     def __init__(self, dl: tud.DataLoader, device: torch.device | str | None = None):
-        self.dl, self.device = dl, None if device is None else torch.device(device)
+        self.dl, self.device = dl, None if device is None else resolve_device(device)
 
     dataset = property(lambda self: self.dl.dataset)
     bs = property(lambda self: self.dl.batch_size)
@@ -34,7 +34,7 @@ class TorchLoader:
         return next(iter(self))
 
     def to(self, device) -> "TorchLoader":
-        self.device = None if device is None else torch.device(device)
+        self.device = None if device is None else resolve_device(device)
         return self
 
     def new(self, dataset=None, **kwargs) -> DataLoader:
@@ -68,7 +68,7 @@ class DataLoaders:
             raise ValueError("DataLoaders needs at least one loader (train, then valid)")
         self.loaders = [_as_loader(dl, device) for dl in loaders]
         self.path = path
-        self.device = device if device is not None else default_device()
+        self.device = device   # None: the default device (resolve_device)
 
     @classmethod
     def from_dsets(cls, *dsets: Any, bs: int = 64, shuffle_train: bool = True, device=None, path: str = ".",
@@ -113,8 +113,8 @@ class DataLoaders:
         return self._device
 
     @device.setter
-    def device(self, device: torch.device | str) -> None:
-        self._device = torch.device(device)
+    def device(self, device: torch.device | str | None) -> None:
+        self._device = resolve_device(device)
         for dl in self.loaders:
             dl.to(self._device)
 

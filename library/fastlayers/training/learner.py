@@ -10,6 +10,7 @@ import torch
 from torch import nn
 
 from ..core import listify
+from ..data.loader import default_device, resolve_device
 
 from .checkpoint import atomic_save, load_weights, read_checkpoint
 from .callback import (Callback, CancelBackwardException, CancelBatchException, CancelEpochException,
@@ -24,16 +25,6 @@ from .schedule import ParamScheduler, SchedCos, SchedNo, combine_scheds, combine
 from .transfer import norm_bias_params, trainable_params
 
 __all__ = ["Learner", "default_device", "GatherPredsCallback"]
-
-
-def default_device() -> torch.device:
-    """CUDA if available, else Apple MPS if available, else CPU."""
-    if torch.cuda.is_available():
-        return torch.device("cuda")
-    mps = getattr(torch.backends, "mps", None)
-    if mps is not None and mps.is_available():
-        return torch.device("mps")
-    return torch.device("cpu")
 
 
 def _as_loaders(dls: Any) -> Any:
@@ -75,7 +66,7 @@ class Learner:
         self.opt, self.training, self.epoch, self.n_epoch, self.iter, self.train_iter = None, False, 0, 1, 0, 0
         self.pct_train, self.dl, self.xb, self.yb, self.pred, self.loss = 0.0, None, (), (), None, None
         self._n_inp = None
-        self.device = torch.device(getattr(self.dls, "device", None) or default_device())
+        self.device = resolve_device(getattr(self.dls, "device", None))   # the data's device, else the default
         self.model.to(self.device)
         self.cbs: list[Callback] = []
         self._event_map: dict[str, list[Callback]] | None = None
