@@ -102,3 +102,19 @@ def test_metrics_in_learner_match_get_preds():
 def test_non_callable_metric_is_rejected():
     with pytest.raises(TypeError, match="metrics must be"):
         Learner(make_dls(), make_model(), nn.CrossEntropyLoss(), metrics=["accuracy"])
+
+
+def test_the_metrics_table_shows_epoch_times_as_minutes_and_seconds(capsys):
+    from fastlayers.training.progress import ProgressCallback, format_time
+    assert [format_time(s) for s in (0.4, 1.6, 59.5, 61, 3725)] == ["00:00", "00:02", "01:00", "01:01", "1:02:05"]
+    import torch
+    from torch import nn
+    from torch.utils.data import TensorDataset
+    from fastlayers.data import DataLoaders
+    from fastlayers.training import Learner
+    x = torch.randn(32, 2)
+    dls = DataLoaders.from_dsets(TensorDataset(x, x.sum(1, keepdim=True)), TensorDataset(x, x.sum(1, keepdim=True)), bs=8)
+    learn = Learner(dls, nn.Linear(2, 1), nn.MSELoss(), progress=False, cbs=[ProgressCallback()])
+    learn.fit(1)
+    row = capsys.readouterr().out.splitlines()[-1].split()
+    assert row[0] == "0" and row[-1] == "00:00", row

@@ -28,6 +28,14 @@ def set_progress(show: bool) -> None:
     progress_defaults.show_progress = bool(show)
 
 
+def format_time(seconds: float) -> str:
+    """Seconds as mm:ss (h:mm:ss past an hour), the way the metrics table shows an epoch's time."""
+    seconds = int(round(float(seconds)))
+    h, rest = divmod(seconds, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"
+
+
 def _fmt(v: Any) -> str:
     if v is None:
         return "#na#"    # a value that could not be computed, e.g. an empty validation set
@@ -85,7 +93,8 @@ class ProgressCallback(Callback):
         if not self._header_done:
             print("  ".join(n.ljust(w) for n, w in zip(names, widths)))
             self._header_done = True
-        print("  ".join(_fmt(v).ljust(w) for v, w in zip(row, widths)))
+        cells = [_fmt(v) for v in row[:-1]] + [format_time(row[-1]) if row[-1] is not None else _fmt(None)]
+        print("  ".join(c.ljust(w) for c, w in zip(cells, widths)))
 
     def after_fit(self) -> None:
         self.close()
