@@ -10,6 +10,11 @@ c.CourseDirectory.source_directory = "solutions"   # exercise notebooks with sol
 c.CourseDirectory.release_directory = "exercises"  # generated student copies (committed)
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "models", "*.pth", "*.pkl"]
 
+# Kernels (Validate, and anything else nbgrader runs in one) talk over local sockets where the system has them:
+# no "running over TCP without encryption" warning on every run.
+if os.name == "posix":
+    c.KernelManager.transport = "ipc"
+
 # Training cells run on CPU: give each cell room, but not forever.
 c.ExecutePreprocessor.timeout = 300
 
@@ -19,7 +24,7 @@ c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedE
 # and replace failed test cells' tracebacks (which quote the test code) with the check's own message.
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
-    "nbgrader.preprocessors.ClearHiddenTests",
+    "fastlayers.checks.feedback.ClearHiddenTestsQuietly",
     "fastlayers.checks.feedback.HideTestCode",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]

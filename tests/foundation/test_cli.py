@@ -148,3 +148,15 @@ def test_fetch_reports_an_archive_tarfiles_filter_refuses_without_a_traceback(us
     assert main(["data", "fetch", "ds", "--no-progress"]) == EXIT_PROBLEMS
     err = capsys.readouterr().err
     assert "mirror" in err and "ds.tgz" in err and "upstream" in err and "Traceback" not in err
+
+
+def test_lab_hides_nbgrader_instructor_tools_unless_asked():
+    import json
+    from fastlayers.cli.lab_cmd import INSTRUCTOR_PLUGINS, STUDENT_CONFIG, lab_environment
+    student = lab_environment(False, {"JUPYTER_CONFIG_PATH": "/elsewhere"})
+    assert student["JUPYTER_CONFIG_PATH"].split(os.pathsep) == [str(STUDENT_CONFIG), "/elsewhere"]
+    assert "JUPYTER_CONFIG_PATH" not in lab_environment(True, {})
+    disabled = json.loads((STUDENT_CONFIG / "labconfig" / "page_config.json").read_text())["disabledExtensions"]
+    assert set(disabled) == set(INSTRUCTOR_PLUGINS)
+    server = json.loads((STUDENT_CONFIG / "jupyter_server_config.json").read_text())
+    assert server["ServerApp"]["jpserver_extensions"]["nbgrader.server_extensions.formgrader"] is False

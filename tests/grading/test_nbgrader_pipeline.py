@@ -66,3 +66,19 @@ def test_parallel_grading_gives_the_serial_scores_and_skips_unchanged_submission
     assert "9 submission(s): 9 unchanged since their last grade, 0 to grade" in capsys.readouterr().out
     again = {r["student_id"]: (r["score"], r["note"]) for r in csv.DictReader((twin / "grades.csv").open())}
     assert again == scores["2"]
+
+
+@pytest.mark.slow
+def test_plain_nbgrader_autograde_works_after_a_release(course):
+    """An instructor who knows nbgrader can use its own commands on the released course."""
+    import subprocess
+    import sys
+    assert main(["release", "--course", str(course)]) == 0
+    folder = course / "submitted" / "ada" / NAME
+    folder.mkdir(parents=True)
+    folder.joinpath(f"{NAME}.ipynb").write_text((course / "exercises" / NAME / f"{NAME}.ipynb").read_text())
+    proc = subprocess.run([sys.executable, "-m", "nbgrader", "autograde", NAME], cwd=course, capture_output=True,
+                          text=True)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert (course / "autograded" / "ada" / NAME / f"{NAME}.ipynb").is_file()
+    assert "Traceback" not in proc.stderr and "TCP without encryption" not in proc.stderr

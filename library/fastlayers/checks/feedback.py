@@ -24,3 +24,17 @@ class HideTestCode(Preprocessor):
                 if out.get("output_type") == "error" and out.get("ename") != "CheckFailure":
                     out["traceback"] = [f"{out.get('ename', 'Error')}: {out.get('evalue', '')}"]
         return cell, resources
+
+
+try:
+    from nbgrader.preprocessors import ClearHiddenTests as _ClearHiddenTests
+    from traitlets import List as _List
+
+    class ClearHiddenTestsQuietly(_ClearHiddenTests):
+        """nbgrader's ClearHiddenTests, accepting the display priority nbconvert's HTML exporter configures
+        (nbgrader's base class declares it without `config=True`, so every feedback run warned about it)."""
+
+        display_data_priority = _List(["text/html", "application/pdf", "text/latex", "image/svg+xml", "image/png",
+                                       "image/jpeg", "text/plain"]).tag(config=True)
+except ImportError:  # pragma: no cover  nbgrader is a dependency; this only guards partial installs
+    pass

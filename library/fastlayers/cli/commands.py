@@ -6,9 +6,9 @@ REGISTRARS = []
 
 def _collect() -> None:
     # Imported here (not at the top of main) so `fastlayers --help` stays fast.
-    from fastlayers.cli import data_cmd, lessons_cmd
+    from fastlayers.cli import data_cmd, lab_cmd, lessons_cmd
 
-    REGISTRARS.extend([data_cmd.register, lessons_cmd.register])
+    REGISTRARS.extend([data_cmd.register, lessons_cmd.register, lab_cmd.register])
     try:
         from fastlayers.cli import grade_cmd
     except ImportError:  # grading commands not built yet

@@ -278,7 +278,22 @@ def run_release(args: argparse.Namespace) -> int:
             target.mkdir(parents=True, exist_ok=True)
             shutil.copytree(Path(tmp) / name, target, dirs_exist_ok=True)
             print(f"{name}: released to {target}")
+        if todo:
+            record_in_gradebook(course, todo, Path(tmp) / "registered")
     return EXIT_PROBLEMS if refused else EXIT_OK
+
+
+def record_in_gradebook(course: Path, names: list[str], scratch: Path) -> None:
+    """Record the released assignments (their notebooks and test cells) in the course's gradebook, so nbgrader's
+    own commands (`nbgrader autograde 06_schedules`, the formgrader) know them; the release itself goes to a
+    scratch folder, so exercises/ is written only by the release above."""
+    patterns = ["*"] if set(names) == set(_assignments(course / "solutions", None)) else names
+    for pattern in patterns:
+        proc = _nbgrader(course, "generate_assignment", pattern, "--force",
+                         f"--CourseDirectory.release_directory={scratch}", check=False)
+        if proc.returncode != 0:
+            print(f"note: could not record {pattern} in {course / 'gradebook.db'} (nbgrader's own autograde will not "
+                  f"know it until `fastlayers release` succeeds there):\n{proc.stderr[-800:]}")
 
 
 def run_grade(args: argparse.Namespace) -> int:
