@@ -8,7 +8,7 @@ import torch
 from fastlayers.core import TensorText
 from fastlayers.text.rules import (SPECIAL_TOKENS, apply_rules, fix_html, replace_all_caps, replace_maj,
                                    replace_rep, replace_wrep, rm_useless_spaces, spec_add_spaces)
-from fastlayers.text.tokenizer import MAX_DOC_CHARS, SpacyTokenizer, Tokenizer, tokenize_texts
+from fastlayers.text.tokenizer import MAX_DOC_CHARS, SpacyTokenizer, Tokenizer, tokenize1, tokenize_texts
 from fastlayers.text.vocab import Numericalize, make_vocab
 
 
@@ -28,6 +28,22 @@ def test_special_token_ids():
 ])
 def test_measured_tokenizations(tok, text, expected):
     assert " ".join(tok(apply_rules(text))) == expected
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("I'm SO EXCITED about this!!! It's soooo cool",
+     "xxbos xxmaj i 'm xxup so xxup excited about this xxrep 3 ! xxmaj it 's s xxrep 4 o cool"),
+])
+def test_tokenize1_is_fastais_one_text_call(tok, text, expected):
+    assert " ".join(tokenize1(text)) == expected == " ".join(tokenize1(text, tok))
+    assert tokenize1("Hello WORLD", str.split, rules=[]) == ["Hello", "WORLD"]
+
+
+def test_a_read_only_cache_folder_only_costs_speed(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("a file where the cache folder should be")
+    texts = ["One GREAT film!!!", "another"]
+    assert Tokenizer(cache_dir=blocker / "tok_cache").tokenize_corpus(texts) == tokenize_texts(texts)
 
 
 def test_single_rules():

@@ -147,16 +147,21 @@ class Datasets:
         return ctx
 
     @property
+    def _target_tls(self) -> list[TfmdLists]:
+        """The target pipelines; a single pipeline counts as one, as in fastai (`Datasets(items, [[Categorize()]])`)."""
+        return self.tls[self.n_inp:] or self.tls[-1:]
+
+    @property
     def vocab(self):
         """The vocab of the (last) target pipeline, or None."""
-        for t in reversed(self.tls[self.n_inp:]):
+        for t in reversed(self._target_tls):
             for f in t.tfms.fs:
                 if getattr(f, "vocab", None) is not None:
                     return f.vocab
         return None
 
     def _target_attr(self, name: str):
-        for t in self.tls[self.n_inp:]:
+        for t in self._target_tls:
             for f in t.tfms.fs:
                 if getattr(f, name, None) is not None:
                     return getattr(f, name)

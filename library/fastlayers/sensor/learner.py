@@ -3,12 +3,10 @@ from __future__ import annotations
 
 from typing import Callable
 
-import torch
 from torch import nn
 
 from ..training import Learner, accuracy
 from .models import FCN, ConvLSTM, GRUClassifier, InceptionTime, LSTMClassifier, ResNet1d
-from .show import show_results
 
 __all__ = ["ARCHS", "sensor_learner", "SensorLearner"]
 
@@ -21,19 +19,9 @@ ARCHS: dict[str, Callable[..., nn.Module]] = {
 class SensorLearner(Learner):
     "A Learner that can also draw validation series with their labels and predictions."
 
-    def show_results(self, ds_idx: int = 1, max_n: int = 6, **kwargs):
-        "Plot `max_n` series of a validation batch, titled `target / prediction`."
-        dl = self.dls.loaders[ds_idx]
-        b = dl.one_batch()
-        n_inp = self.dls.n_inp
-        self.model.eval()
-        with torch.no_grad():
-            preds = self.model(*[t.as_subclass(torch.Tensor) if isinstance(t, torch.Tensor) else t
-                                 for t in b[:n_inp]]).argmax(-1)
-        samples = dl.decode_batch(b, max_n)
-        vocab = self.dls.vocab
-        outs = [vocab[int(p)] if vocab is not None else int(p) for p in preds[:max_n]]
-        return show_results(b[0], b[n_inp] if len(b) > n_inp else None, samples, outs, max_n=max_n, **kwargs)
+    def show_results(self, ds_idx: int = 1, dl=None, max_n: int = 6, shuffle: bool = True, **kwargs):
+        "Plot `max_n` series of a validation batch, titled `target / prediction` (six: plots are large)."
+        return super().show_results(ds_idx, dl, max_n, shuffle, **kwargs)
 
 
 def sensor_learner(dls, arch: str | Callable[..., nn.Module] = "fcn", metrics=accuracy,

@@ -11,7 +11,6 @@ from ..training import Callback, Learner, accuracy
 from ..training.checkpoint import atomic_save, load_weights, read_checkpoint
 from .models import (TextLSTM, awd_lstm_clas_config, awd_lstm_clas_split, awd_lstm_lm_config,
                      awd_lstm_lm_split, get_language_model, get_text_classifier)
-from .show import show_results
 
 __all__ = ["ModelResetter", "TextLearner", "language_model_learner", "text_classifier_learner", "lstm_learner"]
 
@@ -75,19 +74,6 @@ class TextLearner(Learner):
         idx = probs.argmax()
         vocab = self.dls.vocab
         return (vocab[int(idx)] if vocab is not None else int(idx)), idx, probs
-
-    def show_results(self, ds_idx: int = 1, max_n: int = 9, **kwargs):
-        """Validation texts with their label and the model's prediction, as a DataFrame."""
-        dl = self.dls.loaders[ds_idx]
-        b = dl.one_batch()
-        self.model.eval()
-        if hasattr(self.model, "reset"):
-            self.model.reset()
-        with torch.no_grad():
-            preds = self.model(b[0].as_subclass(torch.Tensor).to(self.device)).argmax(-1)
-        vocab = self.dls.vocab
-        outs = [vocab[int(p)] if vocab is not None else int(p) for p in preds[:max_n]]
-        return show_results(b[0], b[1], dl.decode_batch(b, max_n), outs, max_n=max_n, **kwargs)
 
 
 def language_model_learner(dls, config: dict | None = None, drop_mult: float = 1.0, metrics: Any = accuracy,

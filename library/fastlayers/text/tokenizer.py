@@ -1,6 +1,8 @@
 """Tokenization: spaCy's rule-based English tokenizer behind our rules, run in parallel and cached on disk."""
 from __future__ import annotations
 
+import contextlib
+import functools
 import hashlib
 import multiprocessing as mp
 import os
@@ -11,7 +13,7 @@ from typing import Callable, Iterable, Sequence
 from ..data.external import fastlayers_home
 from .rules import SPECIAL_TOKENS, apply_rules, default_rules
 
-__all__ = ["SpacyTokenizer", "Tokenizer", "tokenize_texts", "MAX_DOC_CHARS"]
+__all__ = ["SpacyTokenizer", "Tokenizer", "tokenize_texts", "tokenize1", "MAX_DOC_CHARS"]
 
 # Longer documents are cut to this many characters before tokenizing (about 40x the longest IMDb review):
 # one pathological file must not stall a whole corpus.
@@ -85,6 +87,18 @@ def tokenize_texts(texts: Sequence[str], tok: Callable[[str], list[str]] | None 
         return [doc for part in pool.map(_worker_chunk, chunks) for doc in part]
 
 
+@functools.lru_cache(maxsize=1)
+def _english() -> SpacyTokenizer:
+    return SpacyTokenizer()  # built once: loading spaCy takes a moment
+
+
+def tokenize1(text: str, tok: Callable[[str], list[str]] | None = None,
+              rules: list[Callable[[str], str]] | None = None) -> list[str]:
+    """The tokens of one text: `rules` (default: `default_rules()`) then `tok` (default: spaCy's English), as
+    fastai's `tokenize1`."""
+    return tokenize_texts([text], _english() if tok is None else tok, rules)[0]
+
+
 def _default_cache_dir() -> Path:
     return fastlayers_home() / "tok_cache"  # the registry's rule: $FASTLAYERS_HOME, else ~/.fastlayers
 
@@ -138,11 +152,15 @@ class Tokenizer:
             except (OSError, EOFError, pickle.UnpicklingError):
                 pass  # a truncated cache file (interrupted run) is simply rebuilt
         toks = tokenize_texts(texts, self.tok, self.rules, self.n_workers)
-        path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".tmp{os.getpid()}")
-        with open(tmp, "wb") as f:
-            pickle.dump(toks, f, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, path)  # atomic: a reader never sees half a file
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with open(tmp, "wb") as f:
+                pickle.dump(toks, f, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, path)  # atomic: a reader never sees half a file
+        except OSError:  # a read-only or full cache folder: the cache is only a speed-up, the tokens are right
+            with contextlib.suppress(OSError):
+                tmp.unlink()
         return toks
 
     def __repr__(self) -> str:

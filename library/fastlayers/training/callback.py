@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import torch
@@ -72,6 +72,21 @@ class Callback:
     unique: bool = False     # True: adding one replaces any other of the same class
     learn: Any = None
 
+    def __init__(self, **events: Callable[[], Any]) -> None:
+        """`Callback(after_batch=f)`: a callback whose events call the given functions, with no arguments."""
+        unknown = [e for e in events if e not in EVENTS]
+        if unknown:
+            raise TypeError(f"Callback({', '.join(f'{e}=...' for e in unknown)}): not an event; the events are "
+                            f"{', '.join(EVENTS)}")
+        bad = [e for e, f in events.items() if not callable(f)]
+        if bad:
+            raise TypeError(f"Callback({bad[0]}=...) needs a function to call, got {type(events[bad[0]]).__name__}")
+        self._funcs = dict(events)
+
+    def handles(self, event: str) -> bool:
+        """Whether this callback does anything at `event` (a method of its class, or a function it was given)."""
+        return hasattr(type(self), event) or event in self.__dict__.get("_funcs", ())
+
     @property
     def name(self) -> str:
         return snake_name(type(self).__name__)
@@ -96,15 +111,16 @@ class Callback:
 
     def __call__(self, event: str) -> None:
         """Run the method for `event` if this callback has one, naming the callback and event in any error."""
+        func = self.__dict__.get("_funcs", {}).get(event)   # a function given to __init__ wins, as in fastai
         method = getattr(type(self), event, None)
-        if method is None:
+        if func is None and method is None:
             return
         if not (self.run_train and self.run_valid) and event in _INNER_LOOP:   # filters only per-batch events
             training = getattr(self.learn, "training", False)
             if (training and not self.run_train) or (not training and not self.run_valid):
                 return
         try:
-            method(self)
+            func() if func is not None else method(self)
         except _CANCELS:
             raise
         except Exception as e:
@@ -112,7 +128,8 @@ class Callback:
             raise
 
     def __repr__(self) -> str:
-        return type(self).__name__
+        funcs = self.__dict__.get("_funcs")
+        return f"{type(self).__name__}({', '.join(funcs)})" if funcs else type(self).__name__
 
 
 def _name_in_error(e: BaseException, where: str) -> None:

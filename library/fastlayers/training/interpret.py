@@ -58,6 +58,14 @@ class ClassificationInterpretation:
         k = len(self.losses) if k is None else min(k, len(self.losses))
         return self.losses.topk(k, largest=largest)
 
+    def print_classification_report(self) -> None:
+        """Print precision, recall, F1 and support for every class (scikit-learn's `classification_report`)."""
+        from sklearn.metrics import classification_report
+        # zero_division=0: a class never predicted scores 0 instead of printing a warning to stderr
+        print(classification_report(self.targs.long().numpy(), self.decoded.long().numpy(),
+                                    labels=list(range(len(self.vocab))), target_names=[str(v) for v in self.vocab],
+                                    zero_division=0))
+
     def plot_confusion_matrix(self, normalize: bool = False, cmap: str = "Blues") -> Any:
         """Heat map of the confusion matrix, counts written in the cells."""
         import matplotlib.pyplot as plt

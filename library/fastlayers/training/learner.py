@@ -16,6 +16,7 @@ from .checkpoint import atomic_save, load_weights, read_checkpoint
 from .callback import (Callback, CancelBackwardException, CancelBatchException, CancelEpochException,
                        CancelFitException, CancelStepException, CancelTrainException, CancelValidException,
                        CastToTensor, EVENTS, TrainEvalCallback)
+from .callbacks import MixedPrecision
 from .lr_finder import lr_find, valley
 from .metrics import Metric
 from .optimizer import Adam
@@ -165,7 +166,7 @@ class Learner:
             self._event_map = {}
         cbs = self._event_map.get(event)
         if cbs is None:
-            cbs = self._event_map[event] = [c for c in self.sorted_cbs() if hasattr(type(c), event)]
+            cbs = self._event_map[event] = [c for c in self.sorted_cbs() if c.handles(event)]
         return cbs
 
     def _quiet_stages(self) -> frozenset:
@@ -394,14 +395,45 @@ class Learner:
         self.unfreeze()
         self.fit_one_cycle(epochs, slice(base_lr / lr_mult, base_lr), pct_start=pct_start, div=div, **kwargs)
 
+    # -- precision ---------------------------------------------------------------------------------
+    def to_fp16(self, **kwargs: Any) -> "Learner":
+        """Train in mixed precision from now on (fp16 with loss scaling on CUDA, bf16 on the CPU); returns self."""
+        return self.add_cb(MixedPrecision(**kwargs))      # unique: replaces an earlier one
+
+    def to_fp32(self) -> "Learner":
+        """Back to full precision (removes MixedPrecision); returns self."""
+        return self.remove_cb(MixedPrecision)
+
     # -- inference ---------------------------------------------------------------------------------
-    def get_preds(self, ds_idx: int = 1, dl: Any = None, with_input: bool = False, with_decoded: bool = False,
-                  with_loss: bool = False, act: Callable | None = None) -> tuple:
-        """(preds, targs[, decoded][, losses]) over a loader; preds go through the loss's activation."""
+    def _loader(self, ds_idx: int, dl: Any) -> Any:
+        """`dl` if given, else the validation (ds_idx=1) or training (ds_idx=0) loader."""
         if dl is None:
             dl = self.dls.valid if ds_idx == 1 else self.dls.train
         if dl is None:
-            raise ValueError("get_preds: there is no loader to predict on; pass dl=...")
+            raise ValueError("there is no validation loader to run on; pass dl=... (e.g. learn.dls.test_dl(items))")
+        return dl
+
+    def validate(self, ds_idx: int = 1, dl: Any = None, cbs: Any = None) -> list:
+        """[loss, *metrics] on a loader (the validation set by default), computed as after an epoch of `fit`."""
+        dl = self._loader(ds_idx, dl)
+        rec = getattr(self, "recorder", None)
+        if not isinstance(rec, Recorder):
+            raise ValueError("validate reads the loss and metrics from the Recorder, which this Learner does not "
+                             "have (it was created with default_cbs=False): add one with learn.add_cb(Recorder())")
+        kept, rec.log = rec.log, []
+        with self.added_cbs(cbs):
+            self.training, self._loss_checked = False, False
+            try:
+                self._do_epoch_validate(dl=dl)
+            finally:
+                self._end_cleanup()
+                result, rec.log = rec.log, kept
+        return result
+
+    def get_preds(self, ds_idx: int = 1, dl: Any = None, with_input: bool = False, with_decoded: bool = False,
+                  with_loss: bool = False, act: Callable | None = None) -> tuple:
+        """(preds, targs[, decoded][, losses]) over a loader; preds go through the loss's activation."""
+        dl = self._loader(ds_idx, dl)
         gather = GatherPredsCallback(with_input=with_input)
         quiet = [c for c in self.cbs if isinstance(c, (Recorder, ProgressCallback))]
         with self.removed_cbs(quiet), self.added_cbs(gather):
@@ -433,6 +465,35 @@ class Learner:
             out = lf(preds, targs)
             return out.view(len(preds), -1).mean(1)
         return torch.stack([self.loss_func(preds[i:i + 1], targs[i:i + 1]) for i in range(len(preds))])
+
+    def show_results(self, ds_idx: int = 1, dl: Any = None, max_n: int = 9, shuffle: bool = True,
+                     **kwargs: Any) -> Any:
+        """Show `max_n` items of one batch with their targets and the model's decoded predictions, drawn by the
+        `show_results` registered for the data's types (a table for plain tensors)."""
+        from ..data.show import show_results
+        dl = self._loader(ds_idx, dl)
+        if shuffle and hasattr(dl, "new"):
+            dl = dl.new(shuffle=True, drop_last=False)  # other items each call, as in fastai
+        b = self._to_device(dl.one_batch())
+        decoded = self.get_preds(dl=[b], with_decoded=True)[2]
+        vocab = getattr(self.dls, "vocab", None)
+        outs = [vocab[int(d)] if vocab is not None and d.numel() == 1 and not d.is_floating_point() else d
+                for d in decoded[:max_n]]
+        n_inp = getattr(self.dls, "n_inp", None) or max(len(b) - 1, 1)
+        y = b[n_inp] if len(b) > n_inp else None
+        return show_results(b[0], y, dl.decode_batch(b, max_n), outs, max_n=max_n, **kwargs)
+
+    def tta(self, ds_idx: int = 1, dl: Any = None, n: int = 4, item_tfms: Any = None, batch_tfms: Any = None,
+            beta: float | None = 0.25, use_max: bool = False) -> tuple:
+        """Test-time augmentation: (predictions, targets) blending `n` augmented passes with a plain one."""
+        from .tta import tta
+        return tta(self, ds_idx, dl, n, item_tfms, batch_tfms, beta, use_max)
+
+    def summary(self) -> Any:
+        """The model layer by layer on one batch (output shapes, parameters, trainable), the parameter totals,
+        the optimizer, loss and callbacks; shows as text in a notebook."""
+        from .summary import summary
+        return summary(self)
 
     def predict(self, item: Any) -> tuple:
         """(decoded prediction, raw decoded index/value, probabilities) for one item."""
