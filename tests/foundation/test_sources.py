@@ -14,6 +14,8 @@ import pytest
 from fastlayers.data import external
 from fastlayers.data.external import DatasetUnavailable, get_dataset, verify
 
+from tests.mirror import shared_mirror
+
 from .conftest import OUTER_MIRROR, entry, leftovers, make_tar, sha256
 
 A, B = b"alpha,1\n" * 500, b"beta,2\n" * 300
@@ -109,17 +111,9 @@ def test_shipped_registry_entries_resolve_from_installed_packages(name, files):
     assert _source(path).startswith("package")
 
 
-def shared_mirror() -> str | None:
-    """$FASTLAYERS_DATA_MIRROR as set for the test run, else ../shared/datasets next to the repository."""
-    if OUTER_MIRROR:
-        return OUTER_MIRROR  # a folder or URL; if it lacks the files, the tests below fail and say so
-    default = REPO.parent / "shared" / "datasets"
-    return str(default) if (default / "imdb_sample" / "texts.csv").is_file() else None
-
-
 def require_mirror() -> str:
     """The shared mirror; without one the test skips on a laptop but FAILS in CI (env CI set)."""
-    found = shared_mirror()
+    found = shared_mirror(REPO, OUTER_MIRROR)
     if found is None:
         message = "no dataset mirror: set FASTLAYERS_DATA_MIRROR or provide ../shared/datasets"
         if os.environ.get("CI"):
