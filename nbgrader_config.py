@@ -12,7 +12,9 @@ c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "model
 
 # Kernels (Validate, and anything else nbgrader runs in one) talk over local sockets where the system has them:
 # no "running over TCP without encryption" warning on every run.
-if os.name == "posix":
+from jupyter_core.paths import jupyter_runtime_dir  # noqa: E402
+
+if os.name == "posix" and len(jupyter_runtime_dir()) < 60:  # Unix socket paths have a length limit
     c.KernelManager.transport = "ipc"
 
 # Training cells run on CPU: give each cell room, but not forever.

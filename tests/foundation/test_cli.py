@@ -152,11 +152,11 @@ def test_fetch_reports_an_archive_tarfiles_filter_refuses_without_a_traceback(us
 
 def test_lab_hides_nbgrader_instructor_tools_unless_asked():
     import json
-    from fastlayers.cli.lab_cmd import INSTRUCTOR_PLUGINS, STUDENT_CONFIG, lab_environment
+    from fastlayers.cli.lab_cmd import INSTRUCTOR_PLUGINS, QUIET_PLUGINS, STUDENT_CONFIG, lab_environment
     student = lab_environment(False, {"JUPYTER_CONFIG_PATH": "/elsewhere"})
     assert student["JUPYTER_CONFIG_PATH"].split(os.pathsep) == [str(STUDENT_CONFIG), "/elsewhere"]
     assert "JUPYTER_CONFIG_PATH" not in lab_environment(True, {})
     disabled = json.loads((STUDENT_CONFIG / "labconfig" / "page_config.json").read_text())["disabledExtensions"]
-    assert set(disabled) == set(INSTRUCTOR_PLUGINS)
+    assert set(disabled) == set(INSTRUCTOR_PLUGINS) | set(QUIET_PLUGINS)
     server = json.loads((STUDENT_CONFIG / "jupyter_server_config.json").read_text())
     assert server["ServerApp"]["jpserver_extensions"]["nbgrader.server_extensions.formgrader"] is False

@@ -18,6 +18,7 @@ from fastlayers.cli.main import EXIT_OK
 STUDENT_CONFIG = Path(__file__).parent / "jupyter_student"
 INSTRUCTOR_PLUGINS = ("@jupyter/nbgrader:formgrader", "@jupyter/nbgrader:create-assignment",
                       "@jupyter/nbgrader:course-list")
+QUIET_PLUGINS = ("@jupyterlab/apputils-extension:announcements",)  # no "get news?" prompt in class
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -40,8 +41,16 @@ def lab_environment(instructor: bool, env: dict[str, str] | None = None) -> dict
     return env
 
 
+def local_kernels() -> list[str]:
+    """Kernels over local sockets (no "TCP without encryption" warning), where the system has them and the socket
+    paths stay under the length Unix allows."""
+    from jupyter_core.paths import jupyter_runtime_dir
+    if os.name == "posix" and len(jupyter_runtime_dir()) < 60:
+        return ["--KernelManager.transport=ipc"]
+    return []
+
+
 def run_lab(args: argparse.Namespace) -> int:
     extra = [a for a in args.jupyter_args if a != "--"]
-    quiet = ["--KernelManager.transport=ipc"] if os.name == "posix" else []  # local sockets: no TCP warning
-    command = [sys.executable, "-m", "jupyter", "lab", *quiet, *extra]
+    command = [sys.executable, "-m", "jupyter", "lab", *local_kernels(), *extra]
     return subprocess.call(command, env=lab_environment(args.instructor)) or EXIT_OK
