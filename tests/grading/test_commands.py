@@ -59,13 +59,20 @@ def test_bad_input_gets_a_clear_error(course, monkeypatch, capsys, argv, code, m
     assert message in capsys.readouterr().err
 
 
-def test_progress_writes_html(course, monkeypatch, capsys):
+def test_progress_writes_a_page_with_failures_in_one_line_and_the_history(course, monkeypatch, capsys):
     monkeypatch.chdir(course)
     assert main(["progress", "--notebooks", "solutions", "--html", "report.html"]) == 0
     out = capsys.readouterr().out
     assert "overall" in out and "5/5" in out
-    html = (course / "report.html").read_text()
-    assert "5/5" in html and "PASS" in html
+    page = (course / "report.html").read_text()
+    assert "5/5" in page and "every check passes" in page and "second" in page  # no chart after one run
+    assert main(["check"]) == 1  # the untouched exercises: a second recorded run
+    assert main(["progress", "--html", "report.html"]) == 0
+    page = (course / "report.html").read_text()
+    assert "<svg" in page and "<polyline" in page
+    assert page.count("not done yet") == 1 and "add, mean" in page  # one line per lesson, not a block per check
+    history = (course / ".fastlayers-history.jsonl").read_text().splitlines()
+    assert len(history) == 3
 
 
 def _pytest(args: list[str], cwd: Path) -> subprocess.CompletedProcess:

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from fastlayers.cli.main import EXIT_MISSING, EXIT_OK, EXIT_PROBLEMS, CommandError
+from fastlayers.cli.progress_report import first_line, history_path, record
 
-NOT_DONE = "not done yet"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -94,24 +94,16 @@ def _grade_notebooks(args: argparse.Namespace) -> list[Any]:
     # original test cells from solutions/ when it is there (edited or deleted test cells change nothing)
     jobs = [graded_job(nb, label=nb.parent.name) for nb in notebooks]
     print(f"grading {len(jobs)} notebook(s) in {folder}/ ...", flush=True)
-    return run_notebooks(jobs, cell_timeout=args.cell_timeout, json_path=getattr(args, "json", None))
-
-
-def _first_line(check: Any) -> str:
-    if check.passed:
-        return ""
-    if "NotImplementedError" in check.message.split("\n", 2)[0] or "raise NotImplementedError" in check.message:
-        return NOT_DONE
-    lines = [ln for ln in check.message.splitlines() if ln.strip()]
-    first = re.sub(r"^FAIL \S+ \([^)]*\): ", "", lines[0]) if lines else "failed"
-    return first[:110]
+    results = run_notebooks(jobs, cell_timeout=args.cell_timeout, json_path=getattr(args, "json", None))
+    record(results, history_path(folder))  # for the history chart of `fastlayers progress --html`
+    return results
 
 
 def run_check(args: argparse.Namespace) -> int:
     """`fastlayers check`: table of lessons, checks, points and first failure message (-v: the whole message)."""
     start = time.perf_counter()
     results = _grade_notebooks(args)
-    rows = [(r.lesson, c.name, f"{c.points:g}/{c.max_points:g}", "PASS" if c.passed else "FAIL", _first_line(c))
+    rows = [(r.lesson, c.name, f"{c.points:g}/{c.max_points:g}", "PASS" if c.passed else "FAIL", first_line(c))
             for r in results for c in r.checks]
     width = max([len(r[1]) for r in rows] + [10])
     print(f"{'lesson':<7}{'check':<{width + 2}}{'points':>7}  result")
@@ -136,14 +128,16 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def run_progress(args: argparse.Namespace) -> int:
-    """`fastlayers progress`: points per lesson and overall, optionally as an HTML report."""
+    """`fastlayers progress`: points per lesson and overall, optionally as an HTML report with the history."""
+    from fastlayers.cli.progress_report import history_path, html_report, load_history
     results = _grade_notebooks(args)
     got, total = sum(r.score for r in results), sum(r.max_score for r in results)
     for r in results:
         print(f"{r.label:<28} {_bar(r.score, r.max_score)} {r.score:>5g}/{r.max_score:g}")
     print(f"{'overall':<28} {_bar(got, total)} {got:>5g}/{total:g}")
     if args.html:
-        Path(args.html).write_text(_html_report(results), encoding="utf-8")
+        history = load_history(history_path(args.notebooks))
+        Path(args.html).write_text(html_report(results, history), encoding="utf-8")
         print(f"report written to {args.html}")
     return EXIT_OK
 
@@ -151,27 +145,6 @@ def run_progress(args: argparse.Namespace) -> int:
 def _bar(got: float, total: float, width: int = 20) -> str:
     filled = round(width * got / total) if total else 0
     return "[" + "#" * filled + "." * (width - filled) + "]"
-
-
-def _html_report(results: list[Any]) -> str:
-    got, total = sum(r.score for r in results), sum(r.max_score for r in results)
-    parts = ["<!doctype html><html><head><meta charset='utf-8'><title>fastlayers progress</title><style>",
-             "body{font-family:sans-serif;max-width:60em;margin:2em auto}td,th{padding:.2em .8em;text-align:left}",
-             ".pass{color:#176b2c}.fail{color:#a01818}pre{white-space:pre-wrap;margin:0;font-size:.85em}",
-             "progress{width:20em}</style></head><body>",
-             f"<h1>fastlayers progress</h1><p>Overall: <b>{got:g}/{total:g}</b> points "
-             f"<progress value='{got:g}' max='{total:g}'></progress></p>"]
-    for r in results:
-        parts.append(f"<h2>{html.escape(r.label)}: {r.score:g}/{r.max_score:g}</h2>"
-                     f"<table><tr><th>check</th><th>points</th><th>result</th></tr>")
-        for c in r.checks:
-            cls, word = ("pass", "PASS") if c.passed else ("fail", "FAIL")
-            detail = "" if c.passed else f"<pre>{html.escape(c.message)}</pre>"
-            parts.append(f"<tr><td>{html.escape(c.name)}</td><td>{c.points:g}/{c.max_points:g}</td>"
-                         f"<td class='{cls}'>{word}{detail}</td></tr>")
-        parts.append("</table>")
-    parts.append("</body></html>")
-    return "\n".join(parts)
 
 
 # ----------------------------------------------------------------------------------------------------------------
