@@ -21,6 +21,7 @@ import importlib.util
 import itertools
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -227,8 +228,11 @@ class ProcessGone(Exception):
 class Server:
     """The agent process: preloads libraries once and runs one forked process per notebook."""
 
-    def __init__(self, python: str, env: dict[str, str], preload: list[str], log_path: Path):
-        self.python, self.env, self.preload, self.log_path = python, env, preload, log_path
+    def __init__(self, python: str, env: dict[str, str], preload: list[str], log_path: Path | None = None):
+        self.python, self.env, self.preload = python, env, preload
+        self.owns_log = log_path is None  # a scratch folder of its own, removed when it stops
+        self.log_path = Path(tempfile.mkdtemp(prefix="fastlayers-agent-")) / "agent.log" if log_path is None \
+            else log_path
         self.proc: subprocess.Popen | None = None
         self.rfd = self.wfd = -1
         self.fork = False
@@ -298,6 +302,8 @@ class Server:
             with contextlib.suppress(OSError):
                 os.close(fd)
         self.proc = None
+        if self.owns_log:
+            shutil.rmtree(self.log_path.parent, ignore_errors=True)
 
 
 class Channel:
@@ -643,7 +649,7 @@ def _server_for(python: str, env: dict[str, str], preload: list[str], slot: int 
     key = (python, tuple(sorted(env.items())), tuple(preload), slot)
     server = _servers.get(key)
     if server is None or not server.alive:
-        server = Server(python, env, preload, Path(tempfile.mkdtemp(prefix="fastlayers-grade-")) / "agent.log")
+        server = Server(python, env, preload)
         server.start()
         _servers[key] = server
     return server
@@ -653,9 +659,6 @@ def stop_servers() -> None:
     """End every agent this process started (run at exit)."""
     for server in list(_servers.values()):
         server.stop()
-        with contextlib.suppress(OSError):
-            os.remove(server.log_path)
-            os.rmdir(server.log_path.parent)
     _servers.clear()
 
 
