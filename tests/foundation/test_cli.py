@@ -51,6 +51,8 @@ def test_list_shows_every_shipped_dataset_with_size_license_and_cache_state(caps
     for name in ["imdb_sample", "imdb", "fashion_mnist", "uci_har", "basic_motions", "japanese_vowels", "digits"]:
         assert f"\n{name} " in out
     assert "1.4 MB" in out and "MIT (Zalando SE)" in out
+    rows = {line.split()[0]: line for line in out.splitlines()[2:] if line.strip() and not line.startswith("cache")}
+    assert rows["basic_motions"].endswith("ships with aeon") and rows["digits"].endswith("ships with sklearn")
 
 
 def test_fetch_then_list_path_and_verify(cached_ds, home, capsys):

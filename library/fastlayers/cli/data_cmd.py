@@ -53,7 +53,9 @@ def run_list(args: argparse.Namespace) -> int:
         cached = (external.dataset_path(info.name) / external.MANIFEST).is_file()
         size = human_size(info.size) if info.size is not None else (info.approx_size or "?")
         licence = info.license if len(info.license) <= 40 else info.license[:37] + "..."
-        rows.append([info.name, info.task.split(" (")[0], size, licence, "yes" if cached else "no"])
+        shipped = external.package_folder(info)
+        where = "yes" if cached else f"ships with {info.package[0]}" if shipped and shipped.is_dir() else "no"
+        rows.append([info.name, info.task.split(" (")[0], size, licence, where])
     print(table(["name", "task", "size", "license", "cached"], rows))
     print(f"\ncache: {external.fastlayers_home() / 'datasets'}  (set FASTLAYERS_HOME to move it)")
     return EXIT_OK

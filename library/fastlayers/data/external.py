@@ -326,17 +326,25 @@ class _Fetch:
         return folder, hashes
 
 
+def package_folder(info: DatasetInfo) -> Path | None:
+    """The folder inside an installed Python package that ships `info`'s files, if that package is installed."""
+    if not info.package:
+        return None
+    module, inner = info.package
+    try:
+        spec = importlib.util.find_spec(module)  # finds the package without importing it (aeon is slow)
+    except (ImportError, ValueError):
+        spec = None
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(list(spec.submodule_search_locations)[0]) / inner
+
+
 def _sources(info: DatasetInfo) -> Iterator[tuple[str, Callable[[_Fetch], tuple[Path, dict]]]]:
     """Yield (label, how to fetch) for every source that could hold `info`, best first."""
-    if info.package:
-        module, inner = info.package
-        try:
-            spec = importlib.util.find_spec(module)  # finds the package without importing it (aeon is slow)
-        except (ImportError, ValueError):
-            spec = None
-        if spec is not None and spec.submodule_search_locations:
-            folder = Path(list(spec.submodule_search_locations)[0]) / inner
-            yield f"package {module} ({folder})", lambda f: f.files(lambda s: str(folder / s.path))
+    folder = package_folder(info)
+    if folder is not None:
+        yield f"package {info.package[0]} ({folder})", lambda f: f.files(lambda s: str(folder / s.path))
     mirror = _mirror()
     if mirror:
         is_url = bool(re.match(r"^https?://", mirror))
