@@ -40,6 +40,7 @@ def test_two_processes_reach_the_accuracy_of_one(tmp_path):
     # each process read half the training data per epoch
     assert two["batches"] * 2 == one["batches"] and two["items"] * 2 == one["items"]
     assert two["model_is_plain"]  # the DDP wrapper is gone after fit
+    assert two["saved_keys"] == one["saved_keys"] and not any(k.startswith("module.") for k in two["saved_keys"])
     assert output.count("train_loss") == 1  # one metrics table: rank 0's
 
 

@@ -151,6 +151,13 @@ class Learner:
             self.add_cbs(cbs)
 
     @contextlib.contextmanager
+    def distrib_ctx(self, backend: str | None = None, seed: int = 0) -> Iterator["Learner"]:
+        """Train on every process torchrun started (DistributedDataParallel, sharded data); alone, nothing changes."""
+        from .distributed import distrib_ctx
+        with distrib_ctx(self, backend=backend, seed=seed):
+            yield self
+
+    @contextlib.contextmanager
     def no_bar(self) -> Iterator["Learner"]:
         """No progress bar or metrics table inside the `with` block (nothing is written to stderr)."""
         with self.removed_cbs([c for c in self.cbs if isinstance(c, ProgressCallback)]):
@@ -519,7 +526,10 @@ class Learner:
     def save(self, file: str | Path, with_opt: bool = True) -> Path:
         """Save weights (and optimizer state) atomically: written to a temporary file, then renamed."""
         path = self._file(file)
-        state = {"model": self.model.state_dict()}
+        from .distributed import is_main_process
+        if not is_main_process():  # under torchrun every process holds the same weights: rank 0 writes them
+            return path
+        state = {"model": getattr(self.model, "module", self.model).state_dict()}  # never the DDP wrapper's keys
         if with_opt and self.opt is not None:
             state["opt"] = self.opt.state_dict()
         atomic_save(state, path)

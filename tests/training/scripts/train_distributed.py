@@ -12,7 +12,7 @@ from torch.utils.data import TensorDataset
 
 from fastlayers.data import DataLoaders
 from fastlayers.training import Callback, Learner, accuracy
-from fastlayers.training.distributed import distrib_ctx, is_main_process, num_distrib
+from fastlayers.training.distributed import is_main_process, num_distrib
 
 
 class CountBatches(Callback):
@@ -36,16 +36,18 @@ def main(out: str, epochs: int = 4) -> None:
     model = nn.Sequential(nn.Linear(16, 64), nn.ReLU(), nn.BatchNorm1d(64), nn.Linear(64, 4))
     learn = Learner(dls, model, nn.CrossEntropyLoss(), metrics=accuracy)
     seen: list = []
-    with distrib_ctx(learn):
+    with learn.distrib_ctx():
         start = time.perf_counter()
         learn.fit_one_cycle(epochs, 1e-2, cbs=[CountBatches(seen)])
         seconds = time.perf_counter() - start
+        saved = learn.save("model")  # rank 0 writes, with the plain model's keys
     if is_main_process():
         with open(out, "w") as f:
             json.dump({"world_size": num_distrib(), "accuracy": float(learn.recorder.values[-1][-1]),
                        "valid_loss": float(learn.recorder.values[-1][1]), "batches": len(seen),
                        "items": sum(seen), "seconds": seconds,
-                       "model_is_plain": type(learn.model).__name__ == "Sequential"}, f)
+                       "model_is_plain": type(learn.model).__name__ == "Sequential",
+                       "saved_keys": sorted(torch.load(saved, weights_only=False)["model"])}, f)
 
 
 if __name__ == "__main__":
