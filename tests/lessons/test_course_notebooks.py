@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import re
-import time
 from pathlib import Path
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
+
+from fastlayers.cli.refresh_cmd import code_hash, execute, output_kinds
 
 ROOT = Path(__file__).resolve().parents[2]
 OWN_TESTS = {"09_sensor_sequences", "10_text"}  # executed by tests/sensor and tests/text, with their own checks
@@ -18,17 +18,25 @@ LIMIT_S = 60
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", LESSONS)
-def test_course_notebook_runs(name: str, tmp_path: Path) -> None:
+def test_course_notebook_runs(name: str) -> None:
     path = ROOT / "course" / f"{name}.ipynb"
-    nb = nbformat.read(path, as_version=4)
-    # run from a scratch folder so nothing the notebook saves lands in the repository
-    client = NotebookClient(nb, timeout=LIMIT_S, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}})
-    start = time.perf_counter()
-    client.execute()
-    seconds = time.perf_counter() - start
+    committed = nbformat.read(path, as_version=4)
+    nb, seconds = execute(path, timeout=LIMIT_S)  # from a scratch folder: nothing it saves lands in the repository
     assert seconds < LIMIT_S, f"{path.name} took {seconds:.1f} s to run; lessons must run in under {LIMIT_S} s on CPU"
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.output_type == "error"]
     assert not errors, f"{path.name}: a cell raised {errors[0]['ename']}: {errors[0]['evalue']}"
+    # the committed outputs are what the current code shows: the same kinds of output, cell by cell
+    assert output_kinds(nb) == output_kinds(committed), \
+        f"{path.name}: its saved outputs are stale; run `fastlayers lessons --execute {name[:2]}` and commit it"
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_course_notebook_ships_with_the_outputs_of_its_current_code(name: str) -> None:
+    nb = nbformat.read(ROOT / "course" / f"{name}.ipynb", as_version=4)
+    stale = f"run `fastlayers lessons --execute {name[:2]}` and commit course/{name}.ipynb"
+    assert nb.metadata.get("fastlayers", {}).get("code_sha256") == code_hash(nb), f"{name}: code changed since it ran; {stale}"
+    code = [c for c in nb.cells if c.cell_type == "code" and c.source.strip()]
+    assert all(c.execution_count for c in code), f"{name}: not every code cell ran; {stale}"
 
 
 @pytest.mark.parametrize("name", ALL)

@@ -51,6 +51,8 @@ def run_lessons(args: argparse.Namespace) -> int:
     if root is None or not root.is_dir():
         raise CommandError("no course folder found (one holding nbgrader_config.py and course/ or exercises/); "
                            "run this inside the course folder or pass --root PATH", EXIT_MISSING)
+    if args.execute is not None:
+        return _execute(root, args.execute)
     rows = []
     for number, topic in LESSONS:
         course, exercise = notebook_paths(root, number)
@@ -67,4 +69,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("lessons", help="list the lessons and whether their notebooks exist",
                               description="List the course's lessons with their course and exercise notebooks.")
     p.add_argument("--root", help="course folder (default: found from the working directory)")
+    p.add_argument("--execute", nargs="*", metavar="NN",
+                   help="run these lesson notebooks (default: all) and save them with their outputs")
     p.set_defaults(run=run_lessons)
+
+
+def _execute(root: Path, numbers: list[str]) -> int:
+    """Run lesson notebooks of course/ and save their outputs (what students see before running them)."""
+    from fastlayers.cli.refresh_cmd import refresh
+    wanted = {f"{int(n):02d}" for n in numbers if n.isdigit()} if numbers else None
+    paths = [p for p in sorted((root / "course").glob("[0-9][0-9]_*.ipynb")) if wanted is None or p.name[:2] in wanted]
+    if not paths:
+        raise CommandError(f"no lesson notebooks {sorted(wanted or [])} in {root / 'course'}", EXIT_MISSING)
+    for path in paths:
+        print(f"{path.relative_to(root)}: running ...", flush=True)
+        seconds = refresh(path)
+        print(f"{path.relative_to(root)}: saved with its outputs ({seconds:.1f} s)")
+    return EXIT_OK
