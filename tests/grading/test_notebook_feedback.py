@@ -7,7 +7,6 @@ the cell fails, rendered as the message alone).
 from __future__ import annotations
 
 import json
-import os
 import re
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import pytest
 from nbclient import NotebookClient
 
 from fastlayers.checks.notebook import read_cells
+from fastlayers.cli.refresh_cmd import environment
 
 ROOT = Path(__file__).resolve().parents[2]
 LESSON = "06_schedules"
@@ -28,18 +28,10 @@ def _run(tmp_path: Path, env: dict[str, str]) -> nbformat.NotebookNode:
     for cell in nb.cells:
         if cell.metadata.get("nbgrader", {}).get("grade_id") == "sched_cos_solution":
             cell.source = WRONG_SCHED_COS
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)  # the kernel inherits this process's environment
-    try:
+    with environment(**env):  # the kernel inherits this process's environment
         client = NotebookClient(nb, timeout=240, kernel_name="python3", allow_errors=True,
                                 resources={"metadata": {"path": str(tmp_path)}})
         client.execute()
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
     return nb
 
 

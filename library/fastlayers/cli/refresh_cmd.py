@@ -7,12 +7,13 @@ fresh run produces the same kinds of output cell by cell.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 KEY = "fastlayers"  # notebook metadata section
 
@@ -45,6 +46,23 @@ def output_kinds(nb: Any) -> list[list[str]]:
     return kinds
 
 
+@contextlib.contextmanager
+def environment(**values: str | None) -> Iterator[None]:
+    """Set (a string) or remove (None) environment variables inside the block; put them back after."""
+    def apply(settings: dict) -> None:
+        for key, value in settings.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    saved = {k: os.environ.get(k) for k in values}
+    try:
+        apply(values)
+        yield
+    finally:
+        apply(saved)
+
+
 def execute(path: Path, timeout: float = 600) -> tuple[Any, float]:
     """Run the notebook at `path` from a scratch folder (nothing it saves lands next to it); returns it and the
     seconds it took. Outputs go to the notebook object, not the file."""
@@ -53,21 +71,12 @@ def execute(path: Path, timeout: float = 600) -> tuple[Any, float]:
     nb = nbformat.read(path, as_version=4)
     # the kernel inherits this environment: no progress bars in the saved pages, and matplotlib's notebook
     # backend (a test run may have set MPLBACKEND=Agg, which would draw nothing into the page)
-    saved = {k: os.environ.get(k) for k in ("FASTLAYERS_PROGRESS", "MPLBACKEND")}
-    os.environ["FASTLAYERS_PROGRESS"] = "0"
-    os.environ.pop("MPLBACKEND", None)
-    try:
+    with environment(FASTLAYERS_PROGRESS="0", MPLBACKEND=None):
         with tempfile.TemporaryDirectory(prefix="fastlayers-lesson-") as tmp:
             client = NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": tmp}})
             start = time.perf_counter()
             client.execute()
             seconds = time.perf_counter() - start
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
     return nb, seconds
 
 
