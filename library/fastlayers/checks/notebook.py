@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Cell", "read_cells", "autograded_cells", "lesson_of", "find_notebooks", "NotebookError"]
+__all__ = ["Cell", "read_cells", "autograded_cells", "lesson_of", "find_notebooks", "graded_notebook",
+           "is_graded_notebook", "NotebookError"]
 
 _LESSON_NAME = re.compile(r"^(\d\d)_[A-Za-z0-9_]+$")
 
@@ -62,22 +63,35 @@ def autograded_cells(cells: list[Cell]) -> list[Cell]:
 
 
 def lesson_of(path: str | Path) -> str:
-    """The two-digit lesson number of `NN_topic.ipynb` (or of its `NN_topic/` folder); '' when there is none."""
+    """The two-digit lesson number of a lesson folder `NN_topic/` or a notebook in it; '' when there is none."""
     path = Path(path)
-    for name in (path.stem, path.parent.name):
+    for name in (path.name if path.suffix != ".ipynb" else path.stem, path.parent.name):
         m = _LESSON_NAME.match(name)
         if m:
             return m.group(1)
     return ""
 
 
+def is_graded_notebook(path: str | Path) -> bool:
+    """Whether `path` is the graded notebook of a lesson folder: `NN_topic/NN_*.ipynb` (e.g.
+    `06_schedules/06_schedules_exercise.ipynb`), not a checkpoint copy."""
+    path = Path(path)
+    return (path.suffix == ".ipynb" and ".ipynb_checkpoints" not in path.parts
+            and _LESSON_NAME.match(path.parent.name) is not None and path.stem.startswith(path.parent.name[:3]))
+
+
+def graded_notebook(folder: str | Path) -> Path | None:
+    """The graded notebook inside lesson folder `folder` (None when there is none)."""
+    found = sorted(p for p in Path(folder).glob("*.ipynb") if is_graded_notebook(p))
+    return found[0] if found else None
+
+
 def find_notebooks(folder: str | Path, lessons: list[str] | None = None) -> list[Path]:
-    """Graded notebooks `folder/NN_topic/NN_topic.ipynb` (only the given lessons, e.g. ['02', '06']), sorted."""
+    """Graded notebooks `folder/NN_topic/NN_*.ipynb` (only the given lessons, e.g. ['02', '06']), sorted."""
     folder = Path(folder)
     found = []
-    for nb in sorted(folder.glob("[0-9][0-9]_*/*.ipynb")):
-        if ".ipynb_checkpoints" in nb.parts or nb.stem != nb.parent.name:
-            continue
-        if lessons is None or lesson_of(nb) in lessons:
+    for sub in sorted(folder.glob("[0-9][0-9]_*")):
+        nb = graded_notebook(sub) if sub.is_dir() else None
+        if nb is not None and (lessons is None or lesson_of(nb) in lessons):
             found.append(nb)
     return found

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from fastlayers.checks.notebook import NotebookError, autograded_cells, lesson_of, read_cells
+from fastlayers.checks.notebook import NotebookError, autograded_cells, is_graded_notebook, lesson_of, read_cells
 
 LESSONS = [f"lesson{n:02d}" for n in range(12)]
 
@@ -30,8 +30,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
-    if file_path.suffix == ".ipynb" and lesson_of(file_path) and file_path.stem == file_path.parent.name \
-            and ".ipynb_checkpoints" not in file_path.parts:
+    if is_graded_notebook(file_path):
         return GradedNotebook.from_parent(parent, path=file_path)
     return None
 

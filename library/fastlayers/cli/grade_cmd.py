@@ -329,15 +329,16 @@ def _grade_in_parallel(course: Path, names: list[str], cache: Path, args: argpar
     time and memory."""
     from tqdm.auto import tqdm
     from fastlayers.checks.nbgrader_grade import grade_key, write_cached
+    from fastlayers.checks.notebook import graded_notebook
     from fastlayers.checks.runner import Job, run_notebooks
 
     todo: list[tuple[Path, Path]] = []
     total = 0
     for name in names:
-        source = course / "solutions" / name / f"{name}.ipynb"
+        source = graded_notebook(course / "solutions" / name)
         for folder in sorted((course / "submitted").glob(f"*/{name}")):
-            notebook = folder / f"{name}.ipynb"
-            if not notebook.is_file():
+            notebook = folder / source.name if source is not None else graded_notebook(folder)
+            if notebook is None or not notebook.is_file():
                 continue
             total += 1
             if not (cache / f"{grade_key(notebook, source)}.json").is_file():
@@ -378,9 +379,10 @@ def _require_isolated_grading(course: Path) -> None:
 
 
 def _why_not_graded(course: Path, name: str, student: str, log: str) -> str:
-    from fastlayers.checks.notebook import NotebookError, read_cells
+    from fastlayers.checks.notebook import NotebookError, graded_notebook, read_cells
     try:
-        read_cells(course / "submitted" / student / name / f"{name}.ipynb")
+        source = graded_notebook(course / "solutions" / name)
+        read_cells(course / "submitted" / student / name / (source.name if source else f"{name}.ipynb"))
     except NotebookError:
         return "the submitted notebook is not a readable notebook (not valid JSON?)"
     return "nbgrader could not grade it (see the log of `nbgrader autograde`)"
@@ -394,7 +396,7 @@ def _add_notes(course: Path, rows: list[dict[str, str]], not_graded: dict[tuple[
     """A note per row (what the grader noticed), scores printed alike, and rows for submissions nbgrader dropped."""
     import json
     from fastlayers.checks.nbgrader_grade import NOTES
-    from fastlayers.checks.notebook import autograded_cells, read_cells
+    from fastlayers.checks.notebook import autograded_cells, graded_notebook, read_cells
     for row in rows:
         row.setdefault("note", "")
         for key in ("score", "max_score", "raw_score"):
@@ -407,8 +409,8 @@ def _add_notes(course: Path, rows: list[dict[str, str]], not_graded: dict[tuple[
                     if res.get("error"):
                         row["note"] = res["error"].splitlines()[0]
     for (name, student), why in sorted(not_graded.items()):
-        source = course / "solutions" / name / f"{name}.ipynb"
-        total = sum(c.points for c in autograded_cells(read_cells(source))) if source.is_file() else 0.0
+        source = graded_notebook(course / "solutions" / name)
+        total = sum(c.points for c in autograded_cells(read_cells(source))) if source else 0.0
         row = next((r for r in rows if r["assignment"] == name and r["student_id"] == student), None)
         if row is None:
             row = {k: "" for k in (rows[0] if rows else {"assignment": "", "student_id": ""})}
