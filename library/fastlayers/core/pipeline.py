@@ -1,4 +1,5 @@
-"""Pipeline: transforms composed in `order`, set up one at a time, decoded in reverse."""
+"""Lesson 02 (course/02_transforms.ipynb, exercises/02_transforms/):
+Pipeline: transforms composed in `order`, set up one at a time, decoded in reverse."""
 from __future__ import annotations
 
 from typing import Any, Callable, Iterable

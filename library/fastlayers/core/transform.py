@@ -1,4 +1,5 @@
-"""Transform: encodes/decodes/setups chosen by type, applied to each element of a tuple."""
+"""Lesson 02 (course/02_transforms.ipynb, exercises/02_transforms/):
+Transform: encodes/decodes/setups chosen by type, applied to each element of a tuple."""
 from __future__ import annotations
 
 import inspect

@@ -1,4 +1,5 @@
-"""Common transforms: to tensor, int to float, normalize, categorize (single and multi label), regression targets."""
+"""Lesson 02 (course/02_transforms.ipynb, exercises/02_transforms/: Normalize, Categorize):
+Common transforms: to tensor, int to float, normalize, categorize (single and multi label), regression targets."""
 from __future__ import annotations
 
 from typing import Any, Iterable, Sequence

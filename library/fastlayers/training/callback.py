@@ -1,4 +1,5 @@
-"""Callbacks: the events of the training loop, cancel exceptions, and the two default callbacks."""
+"""Lesson 04 (course/04_learner_callbacks.ipynb, exercises/04_learner_callbacks/):
+Callbacks: the events of the training loop, cancel exceptions, and the two default callbacks."""
 from __future__ import annotations
 
 import re

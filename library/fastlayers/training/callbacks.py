@@ -1,4 +1,5 @@
-"""Training callbacks: clipping, early stopping, checkpoints, lr on plateau, mixed precision, mixup, NaN, CSV."""
+"""Lesson 04 (course/04_learner_callbacks.ipynb, exercises/04_learner_callbacks/: early stopping, clipping):
+Training callbacks: clipping, early stopping, checkpoints, lr on plateau, mixed precision, mixup, NaN, CSV."""
 from __future__ import annotations
 
 import csv

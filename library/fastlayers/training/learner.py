@@ -1,4 +1,5 @@
-"""Learner: the training loop, with events that two-way callbacks can read, change and cancel."""
+"""Lesson 04 (course/04_learner_callbacks.ipynb, exercises/04_learner_callbacks/):
+Learner: the training loop, with events that two-way callbacks can read, change and cancel."""
 from __future__ import annotations
 
 import contextlib

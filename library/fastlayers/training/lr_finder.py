@@ -1,4 +1,5 @@
-"""The learning-rate finder: train briefly with an exponentially growing lr, then suggest a good one."""
+"""Lesson 06 (course/06_schedules.ipynb, exercises/06_schedules/: valley):
+The learning-rate finder: train briefly with an exponentially growing lr, then suggest a good one."""
 from __future__ import annotations
 
 import copy

@@ -1,4 +1,5 @@
-"""Hyper-parameter schedules: functions of training progress `pos` in [0, 1], and the callback applying them."""
+"""Lesson 06 (course/06_schedules.ipynb, exercises/06_schedules/):
+Hyper-parameter schedules: functions of training progress `pos` in [0, 1], and the callback applying them."""
 from __future__ import annotations
 
 import math
