@@ -80,14 +80,48 @@ def test_student_copy_fails_every_check():
 
 # the check expected to catch each mutant first: together they cover every check
 CAUGHT_BY = {
-    "windows cross recordings": "windows", "windows labelled by the last step": "windows",
+    "windows cross recordings": "windows",
+    "windows labelled by the last step": "windows",
+    "windows step by size, not stride": "windows",
+    "windows miss the window that ends on the last step": "windows",
+    "windows pad a short recording": "windows",
+    "windows break ties by the smallest label": "windows",
+    "windows break ties by the last tied label": "windows",
+    "windows majority over the whole recording": "windows",
+    "windows returned as a list of arrays": "windows",
+    "windows returned as a tensor": "windows",
+    "windows labels as an array": "windows",
+    "windows with channels last": "windows",
     "normalization peeks at validation data": "normalize_splits",
     "normalization averages per-series statistics": "normalize_splits",
     "normalization over all channels at once": "normalize_splits",
-    "padding at the front": "pad_collate", "mask marks the padding": "pad_collate",
+    "normalization with the sample std": "normalize_splits",
+    "normalization of each series by itself": "normalize_splits",
+    "normalization of valid with its own statistics": "normalize_splits",
+    "normalization in place": "normalize_splits",
+    "normalization returns the splits swapped": "normalize_splits",
+    "normalization returns lazy maps": "normalize_splits",
+    "normalization without keepdims": "normalize_splits",
+    "padding at the front": "pad_collate",
+    "mask marks the padding": "pad_collate",
+    "mask of floats": "pad_collate",
+    "mask read from the values": "pad_collate",
+    "labels as a list": "pad_collate",
+    "labels as floats": "pad_collate",
+    "labels squeezed": "pad_collate",
+    "batch sorted by length": "pad_collate",
+    "padding to the first series' length": "pad_collate",
     "classifier reads the padded last step": "conv_lstm_padding",
     "classifier pools over padding": "conv_lstm_padding",
-    "LSTM without the convolution": "conv_lstm_accuracy",
+    "LSTM without the convolution": "conv_lstm_padding",
+    "classifier with a GRU": "conv_lstm_padding",
+    "classifier runs the LSTM before the convolution": "conv_lstm_padding",
+    "classifier keeps its layers in a list": "conv_lstm_padding",
+    "classifier ignores its input": "conv_lstm_padding",
+    "classifier softmax over the batch": "conv_lstm_padding",
+    "classifier with mask=None as no real step": "conv_lstm_padding",
+    "classifier reads the first step": "conv_lstm_accuracy",
+    "classifier computes its scores under no_grad": "conv_lstm_accuracy",
 }
 
 
@@ -95,6 +129,34 @@ CAUGHT_BY = {
 @pytest.mark.parametrize("mutant", MUTANTS, ids=[m.name for m in MUTANTS])
 def test_mutant_is_caught(mutant):
     assert _failing_checks(mutant.cell, mutant.source) == [CAUGHT_BY[mutant.name]], mutant.name
+
+
+# a "model" that replays the public test labels in their published order: the held-out series arrive shuffled
+REPLAY = '''
+class ConvLSTMClassifier(nn.Module):
+    def __init__(self, c_in, n_out, **kwargs):
+        super().__init__()
+        from fastlayers.sensor import SensorDataLoaders
+        ds = SensorDataLoaders.from_aeon("BasicMotions", bs=16, seed=0).valid_ds
+        self.answers = torch.stack([torch.as_tensor(v) for v in ds.y]).long()
+        self.head = nn.Linear(c_in, n_out)
+
+    def forward(self, x, mask=None):
+        if not self.training and x.shape[0] == len(self.answers):
+            return torch.nn.functional.one_hot(self.answers, 4).float()
+        return self.head(x.mean(-1))
+'''
+
+
+@pytest.mark.slow
+def test_accuracy_is_scored_on_shuffled_series_without_labels():
+    from fastlayers import checks
+    setup, _, _ = _cells(SOLUTION)
+    namespace: dict = {}
+    exec(setup, namespace)
+    exec(REPLAY, namespace)
+    outcome = checks.lesson09.conv_lstm_accuracy.check_info.run(namespace["ConvLSTMClassifier"])
+    assert not outcome.passed and "below the target" in outcome.failure.summary, outcome.text()
 
 
 def test_every_check_catches_a_mutant():
