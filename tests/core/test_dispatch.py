@@ -78,3 +78,63 @@ def test_bad_annotation_is_reported():
     def h(x: 3): return x
     with pytest.raises(TypeError, match="annotation"):
         TypeDispatch([h])
+
+
+class Animal: pass
+class Dog(Animal): pass
+class Robot: pass
+class RoboDog(Dog, Robot): pass  # MRO: RoboDog, Dog, Animal, Robot, object
+
+
+def test_dispatch_types_reads_the_first_positional_parameter():
+    import typing
+    from fastlayers.core import dispatch_types
+
+    def plain(x, y: int): return x
+    def pair(x: (int, float)) -> str: return x
+    def union(x: Dog | None): return x
+    def typing_union(x: typing.Union[Dog, Robot]): return x
+    def keyword_only(*args: int, key: int): return key
+    def positional_only(a: Dog, /, b: int): return a
+    assert dispatch_types(plain) == (object,)
+    assert dispatch_types(pair) == (int, float)
+    assert dispatch_types(union) == (Dog, type(None))
+    assert dispatch_types(typing_union) == (Dog, Robot)
+    assert dispatch_types(keyword_only) == (object,)
+    assert dispatch_types(positional_only) == (Dog,)
+    assert dispatch_types(lambda: 0) == (object,)
+
+
+def test_dispatch_types_skips_self_for_methods():
+    from fastlayers.core import dispatch_types
+
+    def method(self, x: Dog): return x
+    assert dispatch_types(method, skip_self=True) == (Dog,)
+    assert dispatch_types(method) == (object,)
+
+
+def test_closest_follows_the_mro_then_fewer_types_then_the_earlier_entry():
+    from fastlayers.core import closest
+
+    def f(name):
+        return lambda x: name
+    # Animal is two steps up RoboDog's MRO, Robot three: Animal wins though Robot is a direct base
+    assert closest(RoboDog, {(Robot,): f("robot"), (Animal,): f("animal")})(0) == "animal"
+    assert closest(Dog, {(Dog, Robot): f("tuple"), (Dog,): f("single")})(0) == "single"
+    assert closest(Dog, {(Animal, Dog): f("first"), (Dog, Robot): f("second")})(0) == "first"
+    assert closest(Dog, {(Animal,): f("near"), (object,): f("far")})(0) == "near"
+    assert closest(bool, {(object,): f("any"), (int,): f("int")})(0) == "int"
+    assert closest(Robot, {(Dog,): f("dog")}) is None
+    assert closest(Robot, {}) is None
+
+
+def test_type_dispatch_agrees_with_closest():
+    from fastlayers.core import closest, dispatch_types
+
+    def animal(x: Animal): return "animal"
+    def robot(x: (Robot, int)): return "robot"
+    def anything(x): return "anything"
+    td = TypeDispatch([animal, robot, anything])
+    table = {dispatch_types(f): f for f in (animal, robot, anything)}
+    for cls in (RoboDog, Dog, Robot, bool, str):
+        assert td.lookup(cls) is closest(cls, table)

@@ -1,11 +1,17 @@
-"""Type dispatch: pick a function by the types of the first one or two arguments (most specific type wins)."""
+"""Lesson 01 (course/01_tensors.ipynb, exercises/01_tensors/):
+Type dispatch: pick a function by the types of the first one or two arguments (most specific type wins).
+
+A function is registered under the annotation of its first parameter (`dispatch_types`); a call picks the registered
+function whose types come first in the argument's MRO (`closest`). `TypeDispatch` keeps such a table;
+`typedispatch` keeps one module-wide table per function name.
+"""
 from __future__ import annotations
 
 import inspect
 import typing
 from typing import Any, Callable
 
-__all__ = ["TypeDispatch", "typedispatch"]
+__all__ = ["TypeDispatch", "typedispatch", "dispatch_types", "closest"]
 
 
 def _as_types(annotation: Any) -> tuple[type, ...]:
@@ -25,7 +31,8 @@ def _as_types(annotation: Any) -> tuple[type, ...]:
 
 
 def _signature_types(f: Callable, skip_self: bool, n: int) -> list[tuple[type, ...]]:
-    """The dispatch types of the first `n` positional parameters of `f` (after `self` for methods)."""
+    """The dispatch types of the first `n` positional parameters of `f` (after `self` for methods); `(object,)` for
+    each one that is missing."""
     try:
         sig = inspect.signature(f)
     except (ValueError, TypeError):  # builtins and some classes have no signature: accept anything
@@ -34,7 +41,14 @@ def _signature_types(f: Callable, skip_self: bool, n: int) -> list[tuple[type, .
               if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
     if skip_self:
         params = params[1:]
-    return [_as_types(_resolve(p.annotation, f)) for p in params[:n]]
+    types = [_as_types(_resolve(p.annotation, f)) for p in params[:n]]
+    return types + [(object,)] * (n - len(types))
+
+
+def dispatch_types(f: Callable, skip_self: bool = False) -> tuple[type, ...]:
+    """The classes `f` is registered for: the annotation of its first positional parameter (after `self` for
+    methods) as a tuple of classes; `(object,)` when it has none."""
+    return _signature_types(f, skip_self, 1)[0]
 
 
 def _resolve(annotation: Any, f: Callable) -> Any:
@@ -55,6 +69,24 @@ def _distance(cls: type, target: type) -> int | None:
         return None
 
 
+def _match(cls: type, types: tuple[type, ...]) -> tuple[int, int] | None:
+    """How closely `cls` matches one registered tuple of `types`, smaller is closer: (the MRO distance to the nearest
+    of them, how many types there are, so a single class beats a tuple); None when none of them is in its MRO."""
+    ds = [d for d in (_distance(cls, t) for t in types) if d is not None]
+    return (min(ds), len(types)) if ds else None
+
+
+def closest(cls: type, table: dict[tuple[type, ...], Callable]) -> Callable | None:
+    """The function of `table` ({tuple of classes: function}) whose classes come first in `cls`'s MRO; on a tie the
+    entry with fewer classes wins, then the earlier entry; None when no entry matches."""
+    best, best_score = None, None
+    for types, f in table.items():
+        score = _match(cls, types)
+        if score is not None and (best_score is None or score < best_score):
+            best, best_score = f, score
+    return best
+
+
 class TypeDispatch:
     """A table of functions chosen by the types of their first `n_args` arguments; the closest match in the MRO wins."""
 
@@ -71,7 +103,6 @@ class TypeDispatch:
     def add(self, f: Callable) -> "TypeDispatch":
         """Register `f` under the annotations of its first argument(s); a later function with the same types replaces it."""
         types = tuple(_signature_types(f, self.is_method, self.n_args))
-        types += ((object,),) * (self.n_args - len(types))
         self.entries = [(t, g) for t, g in self.entries if t != types] + [(types, f)]
         self.name = self.name or f.__name__
         self._cache.clear()
@@ -92,10 +123,10 @@ class TypeDispatch:
         for types, f in self.entries:
             score = []
             for cls, options in zip(key, types):
-                ds = [d for d in (_distance(cls, t) for t in options) if d is not None]
-                if not ds:
+                match = _match(cls, options)
+                if match is None:
                     break
-                score.append((min(ds), len(options)))  # on a tie, a single type beats a tuple of types
+                score.append(match)
             else:
                 score += [(0, 1)] * (self.n_args - len(key))
                 if best_score is None or score < best_score:  # earlier argument decides first

@@ -1,4 +1,9 @@
-"""Semantic tensors: torch.Tensor subclasses that say what they hold and keep that type through torch ops."""
+"""Lesson 01 (course/01_tensors.ipynb, exercises/01_tensors/):
+Semantic tensors: torch.Tensor subclasses that say what they hold and keep that type through torch ops.
+
+`TensorBase.__torch_function__` gives every tensor an operation returns the class torch passes in and a copy of
+the metadata (attributes) of the first semantic argument that has some; `as_plain` and `to_plain` strip them.
+"""
 from __future__ import annotations
 
 from typing import Any
