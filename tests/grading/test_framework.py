@@ -248,3 +248,10 @@ def test_in_a_notebook_a_failure_is_printed_and_run_all_goes_on(capsys, monkeypa
     assert "FAIL" in out and "add_check (0/2 points): wrong result" in out and "expected: 3" in out
     add_check(add)
     assert "PASS" in capsys.readouterr().out
+
+
+def test_dtypes_and_devices_compare_as_values():
+    expect_equal(torch.float32, torch.float32)
+    expect_equal(torch.device("cpu"), torch.device("cpu"))
+    with pytest.raises(CheckFailure, match="torch.int64"):
+        expect_equal(torch.int64, torch.float32)

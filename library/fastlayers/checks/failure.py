@@ -134,9 +134,9 @@ def _show_nested(x: Any, depth: int = 0) -> Any:
 
 
 def _is_tensor(x: Any) -> bool:
-    # Duck-typed so this module never imports torch.
-    return type(x).__module__.split(".")[0] == "torch" or (hasattr(x, "detach") and hasattr(x, "shape")
-                                                              and hasattr(x, "dtype"))
+    """A torch tensor (of any class), found without importing torch."""
+    torch = sys.modules.get("torch")
+    return torch is not None and isinstance(x, torch.Tensor)
 
 
 def _is_array(x: Any) -> bool:

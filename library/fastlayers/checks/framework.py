@@ -14,8 +14,8 @@ from typing import Any, Callable
 
 from fastlayers.checks.bridge import (Captured, Raised, Remote, attempt, call, capture_output, context, keep,
                                       probe, time_limit)
-from fastlayers.checks.failure import (NOT_WRITTEN, UNSET, CheckFailure, CheckTimeout, Shown, describe_call,
-                                       running_in_notebook, show, show_number)
+from fastlayers.checks.failure import (NOT_WRITTEN, UNSET, CheckFailure, CheckTimeout, Shown, _is_array, _is_tensor,
+                                       describe_call, running_in_notebook, show, show_number)
 
 __all__ = ["check", "CheckFailure", "CheckTimeout", "CheckInfo", "Outcome", "checks_in", "call", "probe", "attempt",
            "keep", "Raised", "labelled", "describe_call", "expect_equal", "expect_close", "expect_raises", "expect_true",
@@ -28,15 +28,6 @@ OFFICIAL = ("(These checks run in your own kernel for quick feedback. The grade 
 # ----------------------------------------------------------------------------------------------------------------
 # Where two values first differ
 # ----------------------------------------------------------------------------------------------------------------
-
-def _is_tensor(x: Any) -> bool:
-    return type(x).__module__.split(".")[0] == "torch" or (hasattr(x, "detach") and hasattr(x, "shape")
-                                                              and hasattr(x, "dtype"))
-
-
-def _is_array(x: Any) -> bool:
-    return type(x).__module__.split(".")[0] == "numpy" and hasattr(x, "shape") and hasattr(x, "dtype")
-
 
 def _to_numpy(x: Any):
     import numpy as np
