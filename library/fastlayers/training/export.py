@@ -1,4 +1,5 @@
-"""Export a Learner for inference (model + data pipelines, never the data) and load it back."""
+"""Lesson 11 (course/11_interpretation.ipynb, exercises/11_interpretation/): export a Learner for inference
+(model + data pipelines, never the data) and load it back."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -8,7 +9,7 @@ import torch
 
 from .checkpoint import atomic_save, read_checkpoint
 
-__all__ = ["export", "load_learner"]
+__all__ = ["export", "load_learner", "empty_dls"]
 
 
 class _InferenceData:
@@ -24,7 +25,8 @@ class _InferenceData:
         self.device = None
 
 
-def _empty_dls(dls: Any) -> Any:
+def empty_dls(dls: Any) -> Any:
+    """The same data pipelines (already set up: vocab, statistics) over no items: what inference needs of `dls`."""
     if hasattr(dls, "new_empty"):
         return dls.new_empty()      # keeps the pipelines, drops the items
     src = dls.valid if getattr(dls, "valid", None) is not None else dls.train
@@ -42,7 +44,7 @@ def export(learn: Any, fname: str | Path = "export.pkl") -> Path:
     path = path if path.is_absolute() else learn.path / path
     state = {"learner_class": type(learn), "model": learn.model, "loss_func": learn.loss_func, "opt_func": learn.opt_func,
              "splitter": learn.splitter, "lr": learn.lr, "wd": learn.wd, "moms": learn.moms,
-             "dls": _empty_dls(learn.dls)}
+             "dls": empty_dls(learn.dls)}
     try:
         atomic_save(state, path)
     except (AttributeError, TypeError) as e:   # pickle fails on lambdas and local functions
@@ -52,7 +54,8 @@ def export(learn: Any, fname: str | Path = "export.pkl") -> Path:
 
 
 def load_learner(fname: str | Path, cpu: bool = True) -> Any:
-    """Load a learner saved by `export`.
+    """Load a learner saved by `export` (or any dict holding at least "model" and "dls"; the other settings
+    take the Learner's defaults when missing).
 
     WARNING: this unpickles the file, which can run arbitrary code: only load files you trust.
     """
@@ -67,7 +70,7 @@ def load_learner(fname: str | Path, cpu: bool = True) -> Any:
     elif cpu and hasattr(dls, "cpu"):
         dls = dls.cpu() or dls
     cls = state.get("learner_class", Learner)     # e.g. a text learner comes back as one
-    learn = cls(dls, state["model"], loss_func=state["loss_func"], opt_func=state["opt_func"],
-                    lr=state["lr"], splitter=state["splitter"], wd=state["wd"], moms=state["moms"])
+    settings = {k: state[k] for k in ("loss_func", "opt_func", "lr", "splitter", "wd", "moms") if k in state}
+    learn = cls(dls, state["model"], **settings)
     learn.model.eval()
     return learn
