@@ -1,4 +1,5 @@
-"""The generic optimizer: per-parameter callbacks (stats update state, steppers update the parameter)."""
+"""Lesson 05 (course/05_optimizers.ipynb, exercises/05_optimizers/): the generic optimizer: per-parameter callbacks
+(stats update state, steppers update the parameter)."""
 from __future__ import annotations
 
 import math
