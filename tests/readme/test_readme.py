@@ -86,9 +86,14 @@ def test_the_readme_has_python_examples():
 
 
 def test_the_lesson_table_says_which_lessons_exist():
-    rows = re.findall(r"^\| (\d\d) \| ([^|]+) \|[^|]+\| ([^|]+) \|$", README, flags=re.M)
+    rows = re.findall(r"^\| (\d\d) \| ([^|]+) \|[^|]+\|([^|]+)\| ([^|]+) \|$", README, flags=re.M)
     assert len(rows) == 12
-    for nn, topic, status in rows:
+    for nn, topic, modules, status in rows:
+        for module in re.findall(r"`([a-z_/]+\.py)`", modules):  # the library files that lesson teaches
+            path = ROOT / "library" / "fastlayers" / module
+            assert path.is_file(), f"README names {module} for lesson {nn}, but there is no such file"
+            if status.strip() == "lesson + graded exercise":
+                assert f"Lesson {nn}" in path.read_text().split("\n", 1)[0], f"{module} must open by naming lesson {nn}"
         course = list((ROOT / "course").glob(f"{nn}_*.ipynb"))
         exercise = list((ROOT / "exercises").glob(f"{nn}_*/{nn}_*.ipynb"))
         if status.strip() == "lesson + graded exercise":

@@ -1,4 +1,5 @@
-"""Series classifiers: input `(n, channels, length)` plus an optional `(n, length)` mask of real steps."""
+"""Lesson 09 (course/09_sensor_sequences.ipynb, exercises/09_sensor_sequences/):
+Series classifiers: input `(n, channels, length)` plus an optional `(n, length)` mask of real steps."""
 from __future__ import annotations
 
 import torch

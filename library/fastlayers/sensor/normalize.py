@@ -1,4 +1,5 @@
-"""Per-channel normalization with statistics from the training series only (so nothing leaks from validation)."""
+"""Lesson 09 (course/09_sensor_sequences.ipynb, exercises/09_sensor_sequences/):
+Per-channel normalization with statistics from the training series only (so nothing leaks from validation)."""
 from __future__ import annotations
 
 from typing import Sequence

@@ -1,4 +1,5 @@
-"""Padding variable-length series into one batch, with a mask that says which steps are real."""
+"""Lesson 09 (course/09_sensor_sequences.ipynb, exercises/09_sensor_sequences/):
+Padding variable-length series into one batch, with a mask that says which steps are real."""
 from __future__ import annotations
 
 from typing import Sequence

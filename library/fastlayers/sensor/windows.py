@@ -1,4 +1,5 @@
-"""Cutting long recordings into fixed windows that never straddle two recordings or the train/valid boundary."""
+"""Lesson 09 (course/09_sensor_sequences.ipynb, exercises/09_sensor_sequences/):
+Cutting long recordings into fixed windows that never straddle two recordings or the train/valid boundary."""
 from __future__ import annotations
 
 from collections import Counter

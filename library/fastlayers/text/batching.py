@@ -1,4 +1,5 @@
-"""Batching text: length-sorted padded batches for classification, one contiguous stream for language models."""
+"""Lesson 10 (course/10_text.ipynb, exercises/10_text/):
+Batching text: length-sorted padded batches for classification, one contiguous stream for language models."""
 from __future__ import annotations
 
 import math

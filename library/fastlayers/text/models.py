@@ -1,4 +1,5 @@
-"""Recurrent text models: a plain LSTM classifier, and AWD-LSTM with a language-model head or a classifier head."""
+"""Lesson 10 (course/10_text.ipynb, exercises/10_text/):
+Recurrent text models: a plain LSTM classifier, and AWD-LSTM with a language-model head or a classifier head."""
 from __future__ import annotations
 
 import torch

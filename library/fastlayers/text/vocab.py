@@ -1,4 +1,5 @@
-"""Vocabulary and numericalization: tokens <-> integer ids."""
+"""Lesson 10 (course/10_text.ipynb, exercises/10_text/):
+Vocabulary and numericalization: tokens <-> integer ids."""
 from __future__ import annotations
 
 from collections import Counter
