@@ -1,6 +1,8 @@
-"""fastlayers.training: Learner, callbacks, metrics, optimizers, schedules, LR finder, interpretation, export."""
+"""fastlayers.training: Learner, callbacks, metrics, optimizers, schedules, LR finder, interpretation, export,
+deployment without the library."""
 from .callback import *
 from .callbacks import *
+from .deploy import *
 from .distributed import *
 from .export import *
 from .interpret import *
@@ -15,7 +17,7 @@ from .transfer import *
 
 import importlib as _importlib
 
-_MODULES = ("callback", "callbacks", "distributed", "export", "interpret", "learner", "lr_finder", "metrics", "optimizer",
-            "progress", "recorder", "schedule", "transfer")
+_MODULES = ("callback", "callbacks", "deploy", "distributed", "export", "interpret", "learner", "lr_finder", "metrics",
+            "optimizer", "progress", "recorder", "schedule", "transfer")
 __all__ = [n for m in _MODULES for n in _importlib.import_module(f"{__name__}.{m}").__all__]
 del _importlib

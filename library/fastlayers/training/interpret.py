@@ -1,11 +1,41 @@
-"""Interpreting a classifier: confusion matrix, most confused pairs, the items with the highest loss."""
+"""Lesson 11 (course/11_interpretation.ipynb, exercises/11_interpretation/): interpreting a classifier: the confusion
+matrix, the most confused pairs, the items with the highest loss."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
 
 import torch
 
-__all__ = ["ClassificationInterpretation"]
+__all__ = ["ClassificationInterpretation", "confusion_matrix", "top_losses", "most_confused"]
+
+
+def confusion_matrix(targs: torch.Tensor, decoded: torch.Tensor, n_classes: int) -> torch.Tensor:
+    """`cm[actual, predicted]`: how many items of class `actual` were predicted as `predicted` (int64, n x n)."""
+    targs, decoded = torch.as_tensor(targs).long().flatten(), torch.as_tensor(decoded).long().flatten()
+    if len(targs) != len(decoded):
+        raise ValueError(f"{len(targs)} targets but {len(decoded)} predictions: give one prediction per target")
+    for name, ids in (("target", targs), ("prediction", decoded)):
+        bad = ids[(ids < 0) | (ids >= n_classes)]
+        if len(bad):
+            raise ValueError(f"{name} class id {int(bad[0])} is outside 0..{n_classes - 1} (n_classes={n_classes})")
+    # each (actual, predicted) pair is one cell of the flattened matrix: count them all at once
+    return torch.bincount(targs * n_classes + decoded, minlength=n_classes * n_classes).view(n_classes, n_classes)
+
+
+def top_losses(losses: torch.Tensor, k: int | None = None, largest: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
+    """(losses, indices) of the `k` items with the highest loss (lowest with `largest=False`); all items when `k`
+    is None or larger than their number; equal losses keep their order (the lower index first)."""
+    values, idx = torch.sort(losses, descending=largest, stable=True)
+    k = len(losses) if k is None else min(k, len(losses))
+    return values[:k], idx[:k]
+
+
+def most_confused(cm: torch.Tensor, vocab: Sequence, min_val: int = 1) -> list[tuple]:
+    """(actual, predicted, count) for every off-diagonal cell of `cm` with count >= `min_val`, the most frequent
+    first; equal counts keep the matrix's row-by-row order."""
+    n = len(cm)
+    pairs = [(vocab[i], vocab[j], int(cm[i, j])) for i in range(n) for j in range(n) if i != j and cm[i, j] >= min_val]
+    return sorted(pairs, key=lambda t: -t[2])  # sorted is stable: ties stay in row-major order
 
 
 def _class_names(learn: Any, dl: Any, n: int) -> list:
@@ -42,21 +72,15 @@ class ClassificationInterpretation:
 
     def confusion_matrix(self) -> torch.Tensor:
         """`cm[actual, predicted]` counts."""
-        n = len(self.vocab)
-        idx = self.targs.long() * n + self.decoded.long()
-        return torch.bincount(idx, minlength=n * n).view(n, n)
+        return confusion_matrix(self.targs, self.decoded, len(self.vocab))
 
     def most_confused(self, min_val: int = 1) -> list[tuple]:
         """(actual, predicted, count) for off-diagonal cells with count >= min_val, most frequent first."""
-        cm = self.confusion_matrix()
-        pairs = [(self.vocab[i], self.vocab[j], int(cm[i, j])) for i in range(len(cm)) for j in range(len(cm))
-                 if i != j and cm[i, j] >= min_val]
-        return sorted(pairs, key=lambda t: -t[2])
+        return most_confused(self.confusion_matrix(), self.vocab, min_val)
 
     def top_losses(self, k: int | None = None, largest: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
         """(losses, indices) of the `k` items with the highest (or lowest) loss."""
-        k = len(self.losses) if k is None else min(k, len(self.losses))
-        return self.losses.topk(k, largest=largest)
+        return top_losses(self.losses, k, largest)
 
     def print_classification_report(self) -> None:
         """Print precision, recall, F1 and support for every class (scikit-learn's `classification_report`)."""
