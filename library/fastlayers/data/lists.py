@@ -1,4 +1,5 @@
-"""TfmdLists (one pipeline over a list of items) and Datasets (several pipelines over the same items)."""
+"""Lesson 03 (course/03_data_loaders.ipynb, exercises/03_data_loaders/: Datasets):
+TfmdLists (one pipeline over a list of items) and Datasets (several pipelines over the same items)."""
 from __future__ import annotations
 
 from typing import Any, Iterable, Sequence

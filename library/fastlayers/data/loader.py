@@ -1,4 +1,5 @@
-"""DataLoader: sample indices, create items, collate, move to the device; every stage is a replaceable method."""
+"""Lesson 03 (course/03_data_loaders.ipynb, exercises/03_data_loaders/: DataLoader, collate):
+DataLoader: sample indices, create items, collate, move to the device; every stage is a replaceable method."""
 from __future__ import annotations
 
 import math

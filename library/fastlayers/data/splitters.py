@@ -1,4 +1,5 @@
-"""Splitters: functions from a list of items to (train indices, valid indices)."""
+"""Lesson 03 (course/03_data_loaders.ipynb, exercises/03_data_loaders/: RandomSplitter, FuncSplitter):
+Splitters: functions from a list of items to (train indices, valid indices)."""
 from __future__ import annotations
 
 from pathlib import Path
