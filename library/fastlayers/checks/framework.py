@@ -19,7 +19,7 @@ from fastlayers.checks.failure import (NOT_WRITTEN, UNSET, CheckFailure, CheckTi
 
 __all__ = ["check", "CheckFailure", "CheckTimeout", "CheckInfo", "Outcome", "checks_in", "call", "probe", "attempt",
            "keep", "Raised", "labelled", "describe_call", "expect_equal", "expect_close", "expect_raises", "expect_true",
-           "expect_type", "fail", "first_difference", "show", "NOT_WRITTEN"]
+           "expect_count", "expect_type", "fail", "first_difference", "show", "NOT_WRITTEN"]
 
 OFFICIAL = ("(These checks run in your own kernel for quick feedback. The grade that counts is computed "
             "separately, by `fastlayers check` or your instructor's grader.)")
@@ -200,6 +200,14 @@ def expect_true(condition: Any, summary: str, *, called: str = "", hint: str = "
     """Fail with `summary` unless `condition` holds."""
     if not condition:
         fail(summary, called=called, got=got, expected=expected, hint=hint)
+
+
+def expect_count(values: Any, n: int, called: str, what: str = "answers") -> None:
+    """Fail unless a probe answered with a list of exactly `n` values (a shorter list is a wrong answer, never a
+    shorter comparison: `zip` would silently drop the missing ones)."""
+    if not isinstance(values, list) or len(values) != n:
+        fail("the answers do not match the questions", called=called, expected=f"<{n} {what}>",
+             got=f"<{len(values) if isinstance(values, list) else type(values).__name__} {what}>")
 
 
 def expect_type(value: Any, types: type | tuple[type, ...], what: str, *, called: str = "", hint: str = "") -> None:

@@ -10,8 +10,8 @@ import types
 import typing
 from typing import Any, Callable
 
-from fastlayers.checks.framework import (NOT_WRITTEN, Raised, attempt, call, check, expect_close, expect_equal,
-                                         fail, first_difference, labelled, probe, show)
+from fastlayers.checks.framework import (NOT_WRITTEN, Raised, attempt, call, check, expect_close, expect_count,
+                                         expect_equal, fail, first_difference, labelled, probe, show)
 
 __all__ = ["dispatch_types", "closest", "type_dispatch", "tensor_base", "to_plain"]
 
@@ -96,11 +96,6 @@ def _fail_raised(out: dict, called: str, expected: Any, hint: str) -> None:
          hint=NOT_WRITTEN if not_written else hint)
 
 
-def _expect_count(values: Any, n: int, called: str) -> None:
-    """The probe answered one value per case (anything else is a wrong answer, never a shorter comparison)."""
-    if not isinstance(values, list) or len(values) != n:
-        fail("the answers do not match the questions", called=called, expected=f"<{n} answers>",
-             got=f"<{len(values) if isinstance(values, list) else type(values).__name__} answers>")
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -226,7 +221,7 @@ def dispatch_types(student: Callable) -> None:
     cases = [list(c) for c in _ANNOTATION_CASES]
     got = probe(dispatch_types_answers, student, cases)
     expected = probe(dispatch_types_answers, ref.dispatch_types, cases)
-    _expect_count(got, len(cases), "dispatch_types on each case")
+    expect_count(got, len(cases), "dispatch_types on each case")
     for (signature, annotations, kind), g, e in zip(cases, got, expected):
         called = f"dispatch_types(f) with {_show_def(signature, annotations)}"
         hint = _DISPATCH_TYPES_HINTS[kind]
@@ -426,7 +421,7 @@ def closest(student: Callable) -> None:
     cases = _closest_cases()
     got = probe(closest_answers, student, cases)
     expected = probe(closest_answers, ref.closest, cases)
-    _expect_count(got, len(cases), "closest on each case")
+    expect_count(got, len(cases), "closest on each case")
     for (query, entries), g, e in zip(cases, got, expected):
         called = f"closest({query}, {_show_table(entries)})"
         mro = " -> ".join(_name(c) for c in _types()[query].__mro__)
@@ -592,7 +587,7 @@ def type_dispatch(TypeDispatch: type) -> None:
         with labelled(what):
             got = probe(dispatcher_run, TypeDispatch, steps)
         expected = probe(dispatcher_run, ref.TypeDispatch, steps)
-        _expect_count(got, len(steps), what)
+        expect_count(got, len(steps), what)
         for i, (step, g, e) in enumerate(zip(steps, got, expected)):
             if step[0] in ("add", "chain"):
                 called = f"{what}: the value .add returned"
@@ -833,7 +828,7 @@ def tensor_base(TensorBase: type) -> None:
     if not isinstance(got, dict) or got.get("ops") != expected["ops"]:
         fail("the answers do not match the questions", called="torch operations on TensorBase tensors",
              got=show(got, 100))
-    _expect_count(got.get("results"), len(expected["results"]), "torch operations on TensorBase tensors")
+    expect_count(got.get("results"), len(expected["results"]), "torch operations on TensorBase tensors")
     base, ref_base = str(got["base"]), str(expected["base"])
     for op, g, e in zip(expected["ops"], got["results"], expected["results"]):
         called = op if op.startswith(("TensorBase(", "Sub(", "x =", "q =", "(x", "m =")) else f"{op}, with {_LEGEND}"
@@ -856,7 +851,7 @@ def tensor_base(TensorBase: type) -> None:
                 expect_close(g, e, rtol=1e-6, atol=1e-7, called=called, hint=hint)
             continue
         g_parts = list(_walk(g))
-        _expect_count(g_parts, len(e_parts), called)
+        expect_count(g_parts, len(e_parts), called)
         for (path, gt), (_, et) in zip(g_parts, e_parts):
             at = f"{called}{' -> result' + path if path else ''}"
             if _meta(gt) != _meta(et):

@@ -13,8 +13,8 @@ from types import MappingProxyType
 from typing import Any
 
 from fastlayers.checks.failure import Shown
-from fastlayers.checks.framework import (NOT_WRITTEN, Raised, attempt, check, expect_close, expect_equal, fail,
-                                         first_difference, probe)
+from fastlayers.checks.framework import (NOT_WRITTEN, Raised, attempt, check, expect_close, expect_count,
+                                         expect_equal, fail, first_difference, probe)
 
 __all__ = ["transform", "pipeline", "normalize", "categorize"]
 
@@ -83,11 +83,6 @@ def _field(answer: Any, key: str, called: str) -> Any:
     return answer[key]
 
 
-def _expect_count(values: Any, n: int, called: str) -> None:
-    """The probe answered one value per question (anything else is a wrong answer, never a shorter comparison)."""
-    if not isinstance(values, list) or len(values) != n:
-        fail("the answers do not match the questions", called=called, expected=f"<{n} answers>",
-             got=f"<{len(values) if isinstance(values, list) else type(values).__name__} answers>")
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -380,7 +375,7 @@ def transform(Transform: type) -> None:
     scenarios = _transform_scenarios(random.Random())
     got = probe(transform_answers, Transform, scenarios)
     exp = probe(transform_answers, core.Transform, scenarios)
-    _expect_count(got, len(scenarios), "Transform")
+    expect_count(got, len(scenarios), "Transform")
     for (specs, calls), g, e in zip(scenarios, got, exp):
         names = ["t"] if len(specs) == 1 else [f"t{i + 1}" for i in range(len(specs))]
         setup = "\n".join(_spec_text(s, n) for s, n in zip(specs, names))
@@ -388,8 +383,8 @@ def transform(Transform: type) -> None:
                hint="Transform(enc=f, dec=g, split_idx=s) and subclasses (with or without their own __init__) must "
                     "both work.")
         results, after = _field(g, "results", setup), _field(g, "inputs_after", setup)
-        _expect_count(results, len(calls), setup)
-        _expect_count(after, len(calls), setup)
+        expect_count(results, len(calls), setup)
+        expect_count(after, len(calls), setup)
         for (i, method, x, how), r, er, a in zip(calls, results, e["results"], after):
             called = f"{setup}\n{_call_text(names[i], method, x, how)}"
             value, expected = _value(r, called), er[1]
@@ -603,7 +598,7 @@ def pipeline(Pipeline: type) -> None:
     cases = _pipeline_cases(random.Random())
     got = probe(pipeline_answers, Pipeline, cases)
     exp = probe(pipeline_answers, core.Pipeline, cases)
-    _expect_count(got, len(cases), "Pipeline")
+    expect_count(got, len(cases), "Pipeline")
     for (names, split, items, inputs, decode_inputs), g, e in zip(cases, got, exp):
         built = _steps_text(names, split)
         _value(_field(g, "built", built), built)
@@ -635,7 +630,7 @@ def pipeline(Pipeline: type) -> None:
                      hint="setup must not modify the list of items it is given: each step's items are new values.")
         for key, values, verb in (("calls", inputs, "p"), ("decodes", decode_inputs, "p.decode")):
             answers = _field(g, key, step)
-            _expect_count(answers, len(values), step)
+            expect_count(answers, len(values), step)
             for x, a, ea in zip(values, answers, e[key]):
                 called = f"{step}\n{verb}({_show(x)})"
                 value = _value(a, called, hint="Call each transform itself on the result of the one before (it splits "
@@ -763,7 +758,7 @@ def normalize(Normalize: type) -> None:
                  hint="setups only reads the images: compute the statistics into new tensors, leaving the batch as "
                       "it was.")
         stats = _field(got, "stats", setup)
-        _expect_count(stats, 2, setup)
+        expect_count(stats, 2, setup)
         for attr, s, es in zip(("mean", "std"), stats, exp["stats"]):
             called = f"{setup}\nnorm.{attr}"
             if s == ["missing"]:
@@ -777,7 +772,7 @@ def normalize(Normalize: type) -> None:
                              hint=_stat_hint(attr, value, train, kwargs.get("eps", 1e-7), "mean" in kwargs))
         for key, verb in (("calls", "norm"), ("decodes", "norm.decode")):
             answers = _field(got, key, setup)
-            _expect_count(answers, len(batches), setup)
+            expect_count(answers, len(batches), setup)
             for k, (b, a, ea) in enumerate(zip(batches, answers, exp[key])):
                 what = "train" if b is train else f"a batch of shape {tuple(b.shape)}"
                 called = f"{setup}\n{verb}({what})"
@@ -792,7 +787,7 @@ def normalize(Normalize: type) -> None:
                           "used again).")
         for key, verb in (("pairs", "norm"), ("pair_decodes", "norm.decode")):
             answers = _field(got, key, setup)
-            _expect_count(answers, len(pairs), setup)
+            expect_count(answers, len(pairs), setup)
             for p, a, ea in zip(pairs, answers, exp[key]):
                 inner = ", ".join(["images"] + [_show(o) if not isinstance(o, torch.Tensor) else
                                                 f"<{type(o).__name__} of shape {tuple(o.shape)}>" for o in p[1:]])
@@ -908,7 +903,7 @@ def categorize(Categorize: type) -> None:
                 "was given.") if vocab != ABSENT else _vocab_hint(items, got_vocab, expected_vocab)
         expect_equal(got_vocab, expected_vocab, same_type=True, called=f"{setup}\ncat.vocab", hint=hint)
         encoded = _field(got, "encoded", setup)
-        _expect_count(encoded, len(labels), setup)
+        expect_count(encoded, len(labels), setup)
         for label, a, ea in zip(labels, encoded, exp["encoded"]):
             called = f"{setup}\ncat({label!r})"
             value, expected = _value(a, called), ea[1]
@@ -920,7 +915,7 @@ def categorize(Categorize: type) -> None:
             expect_equal(int(value), int(expected), called=called,
                          hint="The id is the label's position in the vocab.")
         decoded = _field(got, "decoded", setup)
-        _expect_count(decoded, n, setup)
+        expect_count(decoded, n, setup)
         for i, a in zip(ids, decoded):
             called = f"{setup}\ncat.decode(TensorCategory({int(i)}))"
             value = _value(a, called)
@@ -929,7 +924,7 @@ def categorize(Categorize: type) -> None:
                              hint="decodes turns an id back into the label itself: the vocab's entry at that "
                                   "position, with its own type.")
         tried = _field(got, "unknown", setup)
-        _expect_count(tried, len(unknowns), setup)
+        expect_count(tried, len(unknowns), setup)
         for u, a in zip(unknowns, tried):
             called = f"{setup}\ncat({u!r})   ({u!r} is not in the vocab)"
             wanted = f"<raises KeyError or ValueError, the message naming {u!s}>"

@@ -13,9 +13,8 @@ import random
 from typing import Any, Callable
 
 from fastlayers.checks import plain
-from fastlayers.checks.framework import (NOT_WRITTEN, Raised, attempt, call, check, expect_raises, fail,
-                                         first_difference, labelled, probe, show)
-from fastlayers.checks.lesson06 import _expect_count
+from fastlayers.checks.framework import (NOT_WRITTEN, Raised, attempt, call, check, expect_count, expect_raises,
+                                         fail, first_difference, labelled, probe, show)
 
 __all__ = ["random_splitter", "func_splitter", "datasets", "collate", "dataloader_idxs", "dataloader_batches"]
 
@@ -267,7 +266,7 @@ def random_splitter(RandomSplitter: Callable) -> None:
     cases = _random_split_cases(_fresh_seed())
     got = probe(random_splits, RandomSplitter, cases)
     exp = probe(random_splits, ref.RandomSplitter, cases)
-    _expect_count(got, len(cases), "RandomSplitter on every case")
+    expect_count(got, len(cases), "RandomSplitter on every case")
     for (pct, seed, kind, n, global_seed), g, e in zip(cases, got, exp):
         made = f"RandomSplitter({pct!r}, seed={seed!r})"
         called = f"{made}({_items_text(kind, n)})"
@@ -407,7 +406,7 @@ def func_splitter(FuncSplitter: Callable) -> None:
     cases = _func_split_cases(_fresh_seed())
     got = probe(func_splits, FuncSplitter, cases)
     exp = probe(func_splits, ref.FuncSplitter, cases)
-    _expect_count(got, len(cases), "FuncSplitter on every case")
+    expect_count(got, len(cases), "FuncSplitter on every case")
     for (fname, kind, n, _), g, e in zip(cases, got, exp):
         called = _func_called(fname, kind, n)
         _expect_record(g, ("callable",), called)
@@ -807,7 +806,7 @@ def collate(collate: Callable) -> None:
     refuses what cannot be collated with a clear error."""
     cases = _collate_cases(_fresh_seed())
     got = probe(collate_runs, collate, cases)
-    _expect_count(got, len(cases), "collate on every case")
+    expect_count(got, len(cases), "collate on every case")
     for (kind, seed), g in zip(cases, got):
         items = collate_items(kind, seed)
         called = f"collate({_items_shown(items)})"
@@ -920,11 +919,11 @@ def dataloader_idxs(DataLoader: Callable) -> None:
     cases = _indices_cases(_fresh_seed())
     got = probe(loader_indices, DataLoader, cases)
     exp = probe(loader_indices, reference_loader, cases)
-    _expect_count(got, len(cases), "DataLoader on every case")
+    expect_count(got, len(cases), "DataLoader on every case")
     for (n, bs, shuffle, drop_last, seed, _), g, e in zip(cases, got, exp):
         made = _loader_text(n, bs, shuffle, drop_last, seed)
         _expect_record(g, ("len", "epochs", "after"), made)
-        _expect_count(g["epochs"], 3, f"{made}.get_idxs()")
+        expect_count(g["epochs"], 3, f"{made}.get_idxs()")
         for k, (ge, ee) in enumerate(zip(g["epochs"], e["epochs"])):
             at = f"{made}.get_idxs() in epoch {k + 1}"
             if type(ge) is not list or any(type(i) is not int for i in ge):
@@ -1065,7 +1064,7 @@ def dataloader_batches(DataLoader: Callable) -> None:
             got = probe(loader_batches, DataLoader, case)
         exp = probe(loader_batches, reference_loader, case)
         _expect_record(got, tuple(exp), made)
-        _expect_count(got["epochs"], 2, f"two epochs of {made}")
+        expect_count(got["epochs"], 2, f"two epochs of {made}")
         for k, (ge, ee) in enumerate(zip(got["epochs"], exp["epochs"])):
             at = f"epoch {k + 1} of {made}"
             if not isinstance(ge, list) or len(ge) != len(ee):

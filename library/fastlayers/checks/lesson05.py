@@ -12,8 +12,9 @@ import random
 from functools import partial
 from typing import Any, Callable
 
-from fastlayers.checks.framework import (NOT_WRITTEN, CheckFailure, Raised, attempt, call, check, expect_close,
-                                         expect_equal, expect_true, fail, first_difference, labelled, probe)
+from fastlayers.checks.framework import (CheckFailure, NOT_WRITTEN, Raised, attempt, call, check, expect_close,
+                                         expect_count, expect_equal, expect_true, fail, first_difference, labelled,
+                                         probe)
 
 __all__ = ["optimizer_step", "set_hyper", "average_grad", "momentum_step", "adam_step", "weight_decay", "l2_reg",
            "adam", "lamb_step"]
@@ -188,11 +189,6 @@ def _describe(spec: dict, role: str) -> str:
 # Comparing two runs
 # ----------------------------------------------------------------------------------------------------------------
 
-def _expect_count(values: Any, n: int, called: str, what: str) -> None:
-    """One value per question (a shorter or missing answer is wrong, never a shorter comparison)."""
-    if not isinstance(values, list) or len(values) != n:
-        fail(f"the run did not report {what}", called=called, expected=f"<{n} values>",
-             got=f"<{len(values) if isinstance(values, list) else type(values).__name__} values>")
 
 
 def _is_tensor(x: Any) -> bool:
@@ -214,12 +210,12 @@ def compare_runs(got: dict, exp: dict, spec: dict, called: str, hint_at: Callabl
     rtol, atol = TOL[spec["dtype"]]
     qs = [q for g in spec["groups"] for q in g]
     group_of = [gi for gi, g in enumerate(spec["groups"]) for _ in g]
-    _expect_count(got.get("steps"), len(exp["steps"]), called, "one record per step")
+    expect_count(got.get("steps"), len(exp["steps"]), called, "one record per step")
     for k, (g_step, e_step) in enumerate(zip(got["steps"], exp["steps"])):
         if not isinstance(g_step, dict):
             fail("the run did not report this step", called=called, where=f"step {k}")
         for key in ("params", "grads"):
-            _expect_count(g_step.get(key), len(qs), called, f"every parameter at step {k}")
+            expect_count(g_step.get(key), len(qs), called, f"every parameter at step {k}")
         for i, q in enumerate(qs):
             where = f"parameter {_role(q)} of group {group_of[i]}, after step {k}"
             hint = partial(hint_at, k=k, i=i, q=q, group=group_of[i], got=got, exp=exp, spec=spec)
@@ -244,7 +240,7 @@ def compare_runs(got: dict, exp: dict, spec: dict, called: str, hint_at: Callabl
 def _compare_state(got: Any, exp: list, qs: list, group_of: list, called: str, spec: dict,
                    hint: Callable[[], str]) -> None:
     rtol, atol = TOL[spec["dtype"]]
-    _expect_count(got, len(exp), called, "the state of every parameter")
+    expect_count(got, len(exp), called, "the state of every parameter")
     for i, (g, e) in enumerate(zip(got, exp)):
         where = f"optimizer state of parameter {_role(qs[i])} of group {group_of[i]}, after the last step"
         if not isinstance(g, dict) or sorted(g) != sorted(e):
@@ -460,7 +456,7 @@ def optimizer_step(Optimizer: type) -> None:
             expect_equal(listing, expected, called=f"{called}: {what}",
                          summary=f"wrong (parameter, hypers) pairs from {what}",
                          hint=_listing_hint(key, listing, expected))
-        _expect_count(got.get("steps"), len(exp["steps"]), called, "one record per step")
+        expect_count(got.get("steps"), len(exp["steps"]), called, "one record per step")
         for k, (g_step, e_step) in enumerate(zip(got["steps"], exp["steps"])):
             cleared = g_step.get("cleared") if isinstance(g_step, dict) else None
             expect_equal(cleared, e_step["cleared"], called=f"{called}: zero_grad() after step {k}",
@@ -551,7 +547,7 @@ def set_hyper(Optimizer: type) -> None:
         with labelled(setup), _advice("Optimizer"):
             got = probe(hyper_session, Optimizer, n_groups, defaults, actions)
         exp = probe(hyper_session, ref.Optimizer, n_groups, defaults, actions)
-        _expect_count(got, len(exp), setup, "the hypers after every call")
+        expect_count(got, len(exp), setup, "the hypers after every call")
         done = []
         for (k, v), g, e in zip(actions, got, exp):
             done.append(f"set_hyper({k!r}, {v!r})")

@@ -10,8 +10,8 @@ import random
 from functools import partial
 from typing import Any, Callable
 
-from fastlayers.checks.framework import (call, check, describe_call, expect_close, expect_type, fail, labelled,
-                                         probe)
+from fastlayers.checks.framework import (call, check, describe_call, expect_close, expect_count, expect_type, fail,
+                                         labelled, probe)
 from fastlayers.checks.lesson04 import tiny_learner
 
 __all__ = ["sched_cos", "combine_scheds", "one_cycle_scheds", "param_scheduler", "valley"]
@@ -34,15 +34,10 @@ def _matches(fn: Callable, cases: tuple, got: list) -> bool:
         return False
 
 
-def _expect_count(values: Any, n: int, called: str) -> None:
-    """The probe answered one value per case (anything else is a wrong answer, never a shorter comparison)."""
-    if not isinstance(values, list) or len(values) != n:
-        fail("the answers do not match the questions", called=called, expected=f"<{n} values>",
-             got=f"<{len(values) if isinstance(values, list) else type(values).__name__} values>")
 
 
 def _expect_floats(values: list, cases: tuple, fn_name: str) -> None:
-    _expect_count(values, len(cases), fn_name)
+    expect_count(values, len(cases), fn_name)
     for args, v in zip(cases, values):
         expect_type(v, float, "a float", called=f"{fn_name}{tuple(args)!r}", hint=FLOAT_HINT)
 
@@ -146,7 +141,7 @@ def combine_scheds(student: Callable) -> None:
             fail("wrong kind of result", called=called, expected="<a function of the overall position>",
                  got=got["got"], hint="Return a function of the overall position (define it inside and return it "
                                       "without calling it).")
-        _expect_count(got.get("values"), len(positions), called)
+        expect_count(got.get("values"), len(positions), called)
         if got["pcts_after"] != pcts:
             fail("the list of shares was changed", called=called, expected=_short(pcts), got=_short(got["pcts_after"]),
                  hint="combine_scheds must not modify the list it is given: the caller may use it again. Build "
@@ -248,7 +243,7 @@ def one_cycle_scheds(student: Callable) -> None:
                  hint="Return a dict of two schedules: 'lr' for the learning rate and 'mom' for the momentum.")
         exp = reference_one_cycle(**kwargs)
         for key in ("lr", "mom"):
-            _expect_count(got[key], len(positions), f"{called}[{key!r}]")
+            expect_count(got[key], len(positions), f"{called}[{key!r}]")
             for pos, value in zip(positions, got[key]):
                 at = f"{called}[{key!r}]({pos:.4g})"
                 expect_type(value, float, "a float", called=at, hint=FLOAT_HINT)

@@ -11,8 +11,8 @@ import secrets
 import time
 from typing import Any, Callable
 
-from fastlayers.checks.framework import (call, check, expect_close, expect_equal, expect_type, fail, keep, labelled,
-                                         probe)
+from fastlayers.checks.framework import (call, check, expect_close, expect_count, expect_equal, expect_type, fail,
+                                         keep, labelled, probe)
 
 __all__ = ["windows", "normalize_splits", "pad_collate", "conv_lstm_padding", "conv_lstm_accuracy"]
 
@@ -24,12 +24,6 @@ EPOCHS, LR = 50, 1e-2   # the fit_one_cycle the statement names
 NOISE = 0.02            # the held-out series' secret noise, in units of the normalized readings
 
 
-def _expect_count(values: Any, n: int, called: str, what: str = "values", hint: str = "") -> None:
-    """The answer holds one value per question (anything else is a wrong answer, never a shorter comparison)."""
-    if not isinstance(values, (list, tuple)) or len(values) != n:
-        fail(f"wrong number of {what}", called=called, expected=f"<{n} {what}>",
-             got=f"<{len(values) if isinstance(values, (list, tuple)) else 'a ' + type(values).__name__} {what}>",
-             hint=hint)
 
 
 def _expect_tuple(got: Any, n: int, what: str, called: str, hint: str) -> None:
@@ -120,7 +114,7 @@ def windows(student: Callable) -> None:
         expect_close(got_w, exp_w, rtol=1e-6, atol=1e-6, called=called,
                      hint="Windows come recording by recording, in order of their start; each holds every channel's "
                           "readings from its start step, for size steps.")
-        _expect_count(got_l, len(exp_l), called, "labels")
+        expect_count(got_l, len(exp_l), called, "labels")
         for i, (g, e) in enumerate(zip(got_l, exp_l)):
             if g != e:
                 steps = labels[int(rec_idx[i])][int(starts[i]):int(starts[i]) + size]
@@ -274,7 +268,7 @@ def normalize_splits(student: Callable) -> None:
                                            ("valid", valid, out[1], got.get("valid_after"))):
             expect_type(result, list, "a list of numpy arrays", called=f"{called}: {name}_normalized",
                         hint="Return each split as a new Python list with one normalized array per series.")
-            _expect_count(result, len(given), f"{called}: {name}_normalized", "series",
+            expect_count(result, len(given), f"{called}: {name}_normalized", "series",
                           hint=f"{name}_normalized holds one array per {name} series, in order; the training split "
                                "comes first in the tuple.")
             for i, r in enumerate(result):
@@ -282,7 +276,7 @@ def normalize_splits(student: Callable) -> None:
                 expect_type(r, np.ndarray, "a numpy array", called=at,
                             hint="Each normalized series is a numpy array, like the series it comes from.")
                 expect_equal(r.shape, given[i].shape, called=at, hint="A normalized series keeps its shape.")
-            _expect_count(after, len(given), called, f"{name} series after the call")
+            expect_count(after, len(given), called, f"{name} series after the call")
             for i, (a, g) in enumerate(zip(after, given)):
                 if not (isinstance(a, np.ndarray) and a.shape == g.shape and np.array_equal(a, g)):
                     fail(f"the {name} series given were changed", called=called,
@@ -371,7 +365,7 @@ def pad_collate(student: Callable) -> None:
                      hint="y is one label per series: shape (n,), also for a batch of one.")
         expect_equal(y, exp_y, called=f"{called} -> y", hint="y holds the labels in the order of the batch.")
         after = got.get("batch_after")
-        _expect_count(after, len(batch), called, "pairs in the batch after the call")
+        expect_count(after, len(batch), called, "pairs in the batch after the call")
         for i, (pair, (s, label)) in enumerate(zip(after, batch)):
             if not (isinstance(pair, tuple) and len(pair) == 2 and torch.equal(torch.as_tensor(pair[0]), s)
                     and torch.equal(torch.as_tensor(pair[1]), label)):
@@ -522,8 +516,8 @@ def conv_lstm_padding(student_cls: Callable) -> None:
         _expect_structure(got.get("layers"), c_in, n_out, batch_call)
         batched, alone, bare = got.get("batched"), got.get("alone"), got.get("bare")
         _expect_scores(batched, (len(series), n_out), batch_call)
-        _expect_count(alone, len(series), called, "answers")
-        _expect_count(bare, len(series), called, "answers")
+        expect_count(alone, len(series), called, "answers")
+        expect_count(bare, len(series), called, "answers")
         for i, (a, b) in enumerate(zip(alone, bare)):
             _expect_scores(a, (1, n_out), f"model(series {i} alone, all-True mask)")
             _expect_scores(b, (1, n_out), f"model(series {i} alone) with mask=None")
