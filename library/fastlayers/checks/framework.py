@@ -202,12 +202,12 @@ def expect_true(condition: Any, summary: str, *, called: str = "", hint: str = "
         fail(summary, called=called, got=got, expected=expected, hint=hint)
 
 
-def expect_count(values: Any, n: int, called: str, what: str = "answers") -> None:
-    """Fail unless a probe answered with a list of exactly `n` values (a shorter list is a wrong answer, never a
-    shorter comparison: `zip` would silently drop the missing ones)."""
-    if not isinstance(values, list) or len(values) != n:
-        fail("the answers do not match the questions", called=called, expected=f"<{n} {what}>",
-             got=f"<{len(values) if isinstance(values, list) else type(values).__name__} {what}>")
+def expect_count(values: Any, n: int, called: str, what: str = "answers", hint: str = "") -> None:
+    """Fail unless a probe answered with a list (or tuple) of exactly `n` values (a shorter one is a wrong answer,
+    never a shorter comparison: `zip` would silently drop the missing ones)."""
+    if not isinstance(values, (list, tuple)) or len(values) != n:
+        count = len(values) if isinstance(values, (list, tuple)) else f"a {type(values).__name__}, not"
+        fail(f"wrong number of {what}", called=called, expected=f"<{n} {what}>", got=f"<{count} {what}>", hint=hint)
 
 
 def expect_type(value: Any, types: type | tuple[type, ...], what: str, *, called: str = "", hint: str = "") -> None:
