@@ -117,6 +117,15 @@ def test_collate_reports_shapes_and_types():
     assert type(b) is TensorImage and b.shape == (2, 2)
 
 
+def test_collate_keeps_lists_as_lists_and_nests():
+    xs, ys = collate([[torch.zeros(2), 1], [torch.ones(2), 0]])
+    assert isinstance(collate([[1, 2], [3, 4]]), list) and xs.shape == (2, 2) and ys.tolist() == [1, 0]
+    batch = collate([{"x": (1.0, [2, "a"])}, {"x": (3.0, [4, "b"])}])
+    assert batch["x"][0].tolist() == [1.0, 3.0] and batch["x"][1][0].tolist() == [2, 4] and batch["x"][1][1] == ["a", "b"]
+    with pytest.raises(RuntimeError, match="lists of different lengths"):
+        collate([[1, 2], [3]])
+
+
 def test_uncollatable_items_in_a_loader():
     ragged = DataLoader(list(torch.zeros(i + 1) for i in range(4)), bs=4)
     with pytest.raises(RuntimeError, match="different shapes"):

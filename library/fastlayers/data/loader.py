@@ -56,7 +56,8 @@ def _shape_or_type(o: Any) -> str:
 
 
 def collate(items: Sequence) -> Any:
-    """Stack a list of items into a batch: tensors stacked, numbers to a tensor, tuples element-wise, strings listed."""
+    """Stack a list of items into a batch: tensors stacked, numbers to a tensor, tuples and lists element-wise (the
+    batch keeps the items' container type), dicts key by key, strings listed."""
     first = items[0]
     if isinstance(first, torch.Tensor):
         try:
@@ -69,10 +70,11 @@ def collate(items: Sequence) -> Any:
         return collate([torch.from_numpy(np.asarray(o)) for o in items])
     if isinstance(first, (bool, int, float, np.number)):
         return torch.tensor(items)
-    if isinstance(first, tuple):
+    if isinstance(first, (tuple, list)):
         if len({len(o) for o in items}) > 1:
-            raise RuntimeError(f"cannot collate tuples of different lengths {sorted({len(o) for o in items})}")
-        return tuple(collate(list(col)) for col in zip(*items))
+            kind = type(first).__name__
+            raise RuntimeError(f"cannot collate {kind}s of different lengths {sorted({len(o) for o in items})}")
+        return type(first)(collate(list(col)) for col in zip(*items))
     if isinstance(first, dict):
         return {k: collate([o[k] for o in items]) for k in first}
     if isinstance(first, (str, bytes)) or first is None:
