@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import re
 from pathlib import Path
 
 import nbformat
@@ -62,6 +63,36 @@ def test_notebook_structure_matches_checks():
         assert cell.metadata["nbgrader"]["points"] == infos[name].points
         assert cell.source.startswith(f"checks.lesson10.{name}(")
     assert cells[1].source.startswith("from fastlayers import checks")
+
+
+def test_the_statement_examples_are_what_the_reference_rules_do():
+    """The rules' statement shows its examples as Python comparisons: each must hold for the reference rules."""
+    import fastlayers.text as ref
+    intro = next(c.source for c in _cells(SOLUTION) if c.metadata["nbgrader"]["grade_id"] == "rules_intro")
+    block = re.search(r"```python\n(.*?)```", intro, re.S)
+    assert block, "the rules' statement has no block of examples"
+    lines = block.group(1).strip().splitlines()
+    rules = {"replace_rep", "replace_wrep", "replace_all_caps", "replace_maj"}
+    assert {line.split("(", 1)[0] for line in lines} == rules, "every rule has an example, and only rules do"
+    for line in lines:
+        assert eval(line, {name: getattr(ref, name) for name in rules}), line
+
+
+def test_special_tokens_are_a_tuple_as_the_statement_says():
+    import fastlayers.text as ref
+    intro = next(c.source for c in _cells(SOLUTION) if c.metadata["nbgrader"]["grade_id"] == "vocab_intro")
+    assert isinstance(ref.SPECIAL_TOKENS, tuple) and "is a **tuple**" in intro
+
+
+def test_the_statement_quotes_the_training_recipe_of_the_check():
+    from fastlayers.checks import lesson10 as L
+    intro = next(c.source for c in _cells(SOLUTION) if c.metadata["nbgrader"]["grade_id"] == "lstm_intro")
+    epochs, lr = re.search(r"fit_one_cycle\((\d+), ([0-9.e-]+)\)", intro).groups()
+    assert (int(epochs), float(lr)) == (L.EPOCHS, L.LR)
+    n_train = round(L.TRAIN_REVIEWS * (1 - L.TRAIN_VALID_PCT))
+    assert f"batches of {L.BS}" in intro and f"{n_train} short reviews" in intro
+    assert f"{L.HELD_OUT} new reviews" in intro and f"{L.TARGET_ACC:.0%}" in intro
+    assert f"{L.TRAIN_LIMIT_S} seconds" in intro and "three times" in intro and L.ATTEMPTS == 3
 
 
 def test_student_copy_is_generated_from_the_solutions():

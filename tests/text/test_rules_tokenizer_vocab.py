@@ -18,7 +18,8 @@ def tok():
 
 
 def test_special_token_ids():
-    assert SPECIAL_TOKENS == ["xxunk", "xxpad", "xxbos", "xxeos", "xxfld", "xxrep", "xxwrep", "xxup", "xxmaj"]
+    # a tuple: nothing can extend or reorder the library's tokens through an alias
+    assert SPECIAL_TOKENS == ("xxunk", "xxpad", "xxbos", "xxeos", "xxfld", "xxrep", "xxwrep", "xxup", "xxmaj")
 
 
 @pytest.mark.parametrize("text,expected", [
@@ -123,11 +124,11 @@ def test_tokenizer_decode(tok):
 def test_make_vocab_order_min_freq_and_padding():
     counts = Counter({"the": 10, "a": 5, "movie": 3, "rare": 2, "xxbos": 7})
     v = make_vocab(counts, min_freq=3)
-    assert v[:9] == SPECIAL_TOKENS
+    assert v[:9] == list(SPECIAL_TOKENS)
     assert v[9:12] == ["the", "a", "movie"]
     assert "rare" not in v and v.count("xxbos") == 1
     assert len(v) % 8 == 0 and v[12:] == ["xxfake"] * (len(v) - 12)
-    assert make_vocab(counts, min_freq=1, max_vocab=10)[:10] == SPECIAL_TOKENS + ["the"]
+    assert make_vocab(counts, min_freq=1, max_vocab=10)[:10] == [*SPECIAL_TOKENS, "the"]
     with pytest.raises(ValueError, match="min_freq"):
         make_vocab(counts, min_freq=0)
 

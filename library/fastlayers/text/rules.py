@@ -9,16 +9,17 @@ __all__ = ["UNK", "PAD", "BOS", "EOS", "FLD", "TK_REP", "TK_WREP", "TK_UP", "TK_
            "fix_html", "replace_rep", "replace_wrep", "spec_add_spaces", "rm_useless_spaces",
            "replace_all_caps", "replace_maj", "lowercase", "default_rules", "apply_rules"]
 
-# Special tokens, in the order that fixes their vocabulary ids 0-8.
+# Special tokens, in the order that fixes their vocabulary ids 0-8. A tuple: code that extends "its" vocabulary
+# list from this constant cannot change the library's tokens for everyone else.
 UNK, PAD, BOS, EOS, FLD = "xxunk", "xxpad", "xxbos", "xxeos", "xxfld"
 TK_REP, TK_WREP, TK_UP, TK_MAJ = "xxrep", "xxwrep", "xxup", "xxmaj"
-SPECIAL_TOKENS: list[str] = [UNK, PAD, BOS, EOS, FLD, TK_REP, TK_WREP, TK_UP, TK_MAJ]
+SPECIAL_TOKENS: tuple[str, ...] = (UNK, PAD, BOS, EOS, FLD, TK_REP, TK_WREP, TK_UP, TK_MAJ)
 FAKE = "xxfake"  # filler that pads the vocabulary to a multiple of 8
 
 # HTML debris found in scraped reviews (IMDb uses "<br />" for line breaks), mapped to plain text.
-_HTML_FIXES = [("#39;", "'"), ("amp;", "&"), ("#146;", "'"), ("nbsp;", " "), ("#36;", "$"), ("\\n", "\n"),
+_HTML_FIXES = (("#39;", "'"), ("amp;", "&"), ("#146;", "'"), ("nbsp;", " "), ("#36;", "$"), ("\\n", "\n"),
                ("quot;", "'"), ("<br />", "\n"), ("<br/>", "\n"), ('\\"', '"'), ("<unk>", UNK),
-               (" @.@ ", "."), (" @,@ ", ","), (" @-@ ", "-"), ("...", " …")]
+               (" @.@ ", "."), (" @,@ ", ","), (" @-@ ", "-"), ("...", " …"))
 _re_spaces = re.compile(r" {2,}")
 
 

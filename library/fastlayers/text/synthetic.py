@@ -7,10 +7,10 @@ import pandas as pd
 
 __all__ = ["toy_reviews"]
 
-_GOOD = ["great", "wonderful", "loved", "superb", "brilliant", "moving"]
-_BAD = ["awful", "boring", "hated", "terrible", "dull", "clumsy"]
-_FILL = ["the", "movie", "was", "and", "plot", "actors", "really", "quite", "film", "story", "this", "a",
-         "scenes", "music", "ending", "cast", "i", "it", "its", "very"]
+_GOOD = ("great", "wonderful", "loved", "superb", "brilliant", "moving")
+_BAD = ("awful", "boring", "hated", "terrible", "dull", "clumsy")
+_FILL = ("the", "movie", "was", "and", "plot", "actors", "really", "quite", "film", "story", "this", "a",
+         "scenes", "music", "ending", "cast", "i", "it", "its", "very")
 
 
 def toy_reviews(n: int = 200, seed: int = 0, valid_pct: float = 0.25) -> pd.DataFrame:
