@@ -301,7 +301,8 @@ def scheduler_run(cls: type, n_epoch: int, names: list, two_groups: bool) -> dic
     log = HyperLog()
     learn = tiny_learner(two_groups=two_groups)
     call(learn.fit, n_epoch, cbs=[cb, log])
-    return {"steps": log.steps, "valids": log.valids, "scheds_kept": sorted(given) == sorted(names)}
+    return {"steps": log.steps, "valids": log.valids,
+            "scheds_kept": list(given) == list(scheds) and all(given[k] is scheds[k] for k in scheds)}
 
 
 _SCHEDULER_RUNS = ((1, ("lr", "mom"), False), (3, ("lr", "mom"), False), (2, ("lr", "mom", "wd"), True))
@@ -325,6 +326,10 @@ def param_scheduler(ParamScheduler: type) -> None:
             fail("a different number of optimizer steps", called=called, expected=len(exp["steps"]),
                  got=len(got.get("steps") or []), hint="The scheduler only sets hyper-parameters; it must not skip or cancel "
                                              "batches.")
+        if got.get("scheds_kept") is not True:
+            fail("the dict of schedules was changed", called=called,
+                 hint="The callback reads its schedules; it must not add, remove or replace entries of the dict it "
+                      "was given (the caller may use it again).")
         for (ep, it, groups), (_, _, egroups) in zip(got["steps"], exp["steps"]):
             for g, (values, evalues) in enumerate(zip(groups, egroups)):
                 for name, value, expected in zip(names, values, evalues):
