@@ -9,18 +9,11 @@ import math
 import random
 from typing import Any, Callable
 
-from fastlayers.checks.framework import (attempt, check, expect_equal, expect_true, expect_type, fail, labelled,
-                                         probe)
+from fastlayers.checks.framework import (attempt, check, expect_count, expect_equal, expect_true, expect_type, fail,
+                                         labelled, probe)
 from fastlayers.checks.failure import NOT_WRITTEN
 
 __all__ = ["square", "evens", "check_probability", "averager"]
-
-
-def _expect_count(values: Any, n: int, called: str) -> None:
-    """The probe answered one value per case (anything else is a wrong answer, never a shorter comparison)."""
-    if not isinstance(values, list) or len(values) != n:
-        fail("the answers do not match the questions", called=called, expected=f"<{n} answers>",
-             got=f"<{len(values) if isinstance(values, list) else type(values).__name__} answers>")
 
 
 def _outcome(fn: Callable, *args: Any) -> dict:
@@ -66,7 +59,7 @@ def square(student: Callable) -> None:
         called = f"square({x!r})"
         want = x * x
         o = probe(outcomes, student, [(x,)])
-        _expect_count(o, 1, called)
+        expect_count(o, 1, called)
         o = o[0]
         _fail_on_raise(o, called, want, hint=XOR_HINT if "^" in o.get("message", "") else "")
         value = o["value"]
@@ -81,7 +74,7 @@ def square(student: Callable) -> None:
     t = torch.tensor([[1.0, -2.0], [3.0, 0.5]])
     o = probe(outcomes, student, [(t,)])
     called = "square(tensor([[1.0, -2.0], [3.0, 0.5]]))"
-    _expect_count(o, 1, called)
+    expect_count(o, 1, called)
     _fail_on_raise(o[0], called, t * t, hint=TENSOR_HINT)
     expect_equal(o[0]["value"], t * t, called=called, hint=TENSOR_HINT)
 
@@ -187,7 +180,7 @@ def check_probability(student: Callable) -> None:
     good = list(_GOOD) + [round(rng.random(), 6)]
     bad = list(_BAD) + [round(1 + rng.uniform(0.01, 5), 3), round(-rng.uniform(0.01, 5), 3)]
     got = probe(outcomes, student, [(p,) for p in good + bad])
-    _expect_count(got, len(good) + len(bad), "check_probability")
+    expect_count(got, len(good) + len(bad), "check_probability")
     for p, o in zip(good, got[:len(good)]):
         called = f"check_probability({p!r})"
         _fail_on_raise(o, called, float(p))
@@ -306,7 +299,7 @@ def averager(Averager: type) -> None:
             fail(f"Averager() raised {o.get('raised')}", called="Averager()", got=_raised_text(o),
                  where=o.get("where", ""), hint=NOT_WRITTEN if o.get("raised") == "NotImplementedError" else
                  "Creating an Averager takes no arguments and must not fail.")
-        _expect_count(got, len(script), f"Averager on {label}")
+        expect_count(got, len(script), f"Averager on {label}")
         for i, ((inst, method, *args), o) in enumerate(zip(script, got)):
             two = any(step[0] == 1 for step in script[:i + 1])
             called = f"a = Averager(); {'b = Averager(); ' if two else ''}{_show_script(script, i)}"
