@@ -21,12 +21,14 @@ def fake(pred=None, targ=None, loss=None):
 
 def test_smooth_loss_measured_values():
     m = AvgSmoothLoss()
+    assert m.value is None      # nothing accumulated yet: no value, as for every metric
     out = []
     for loss in (1.0, 2.0, 3.0, 4.0):
         m.accumulate(fake(loss=torch.tensor(loss)))
         out.append(float(m.value))
     assert out == pytest.approx([1.0, 1.505049, 2.013466, 2.525248], rel=2e-6)   # facts: float32, 6 decimals
     m.reset()
+    assert m.value is None
     m.accumulate(fake(loss=torch.tensor(7.0)))
     assert float(m.value) == pytest.approx(7.0)
 

@@ -1,4 +1,5 @@
-"""Metrics: objects that accumulate over the batches of a validation pass and report one value."""
+"""Lesson 07 (course/07_metrics.ipynb, exercises/07_metrics/):
+Metrics: objects that accumulate over the batches of a validation pass and report one value."""
 from __future__ import annotations
 
 from typing import Any, Callable
@@ -97,8 +98,9 @@ class AvgSmoothLoss(Metric):
         self.val = self.beta * self.val + (1 - self.beta) * float(learn.loss)
 
     @property
-    def value(self) -> float:
-        return self.val / (1 - self.beta ** self.count) if self.count else self.val
+    def value(self) -> float | None:
+        # None before the first batch, like every metric: there is nothing to average yet.
+        return self.val / (1 - self.beta ** self.count) if self.count else None
 
     @property
     def name(self) -> str:
