@@ -171,3 +171,168 @@ def test_vision_learner_trains_on_digits_with_augmentation():
     norms = [p.requires_grad for m in learn.model[0].modules() if isinstance(m, torch.nn.BatchNorm2d)
              for p in m.parameters()]
     assert not any(convs) and all(norms)      # frozen body, norm layers still train
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# One resample against two, measured
+# ---------------------------------------------------------------------------------------------------------------
+
+def test_sharpness_per_image_and_one_resample_keeps_more_of_it():
+    from fastlayers.vision import sharpness
+    x = batch(n=5, c=2, h=20, w=24, seed=3)
+    s = sharpness(x)
+    assert s.shape == (5,)
+    flat = torch.zeros(2, 1, 6, 6)
+    assert sharpness(flat).tolist() == [0.0, 0.0]
+    stripes = torch.zeros(1, 1, 4, 4)
+    stripes[..., ::2] = 1.0                  # columns 0/1 alternate: every horizontal pair differs by 1
+    assert sharpness(stripes).item() == pytest.approx(1.0)
+    g = torch.Generator().manual_seed(0)
+    a = rotate_mats(torch.rand(5, generator=g) * 40 - 20) @ zoom_mats(1.1 + torch.rand(5, generator=g) * 0.3)
+    b = flip_mats(torch.ones(5, dtype=torch.bool)) @ rotate_mats(torch.full((5,), 17.0))
+    once = sharpness(apply_affine(x, a @ b))        # the second resample reads the first at b p, which read x at a b p
+    twice = sharpness(apply_affine(apply_affine(x, a), b))
+    assert (once > twice).all()
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Every from_* factory: the learner exports without its data, and predicts on the images a user has in hand
+# ---------------------------------------------------------------------------------------------------------------
+
+def tiny_arch(weights=None):
+    from torch import nn
+    return nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU(), nn.AdaptiveAvgPool2d(1),
+                         nn.Flatten(), nn.Linear(8, 1000))
+
+
+def _digit_arrays(n=120):
+    from sklearn.datasets import load_digits
+    d = load_digits()
+    return (d.images[:n] * 16).clip(0, 255).astype("uint8"), d.target[:n]
+
+
+def _folder_of_images(root, n=3):
+    from PIL import Image
+    rng = np.random.default_rng(0)
+    for split in ("train", "valid"):
+        for label, level in (("dark", 40), ("light", 210)):
+            (root / split / label).mkdir(parents=True)
+            for i in range(n):
+                img = np.clip(rng.normal(level, 20, (10, 12, 3)), 0, 255).astype("uint8")
+                Image.fromarray(img).save(root / split / label / f"{i}.png")
+    return root
+
+
+def _factories(tmp_path):
+    images, labels = _digit_arrays()
+    folder = _folder_of_images(tmp_path / "pics")
+    return {
+        "from_arrays": (lambda: ImageDataLoaders.from_arrays(images, labels, seed=0, bs=16), images[0]),
+        "from_arrays with a validation set": (
+            lambda: ImageDataLoaders.from_arrays(images[:100], labels[:100], bs=16, valid_images=images[100:],
+                                                 valid_labels=labels[100:]), images[105]),
+        "from_folder": (lambda: ImageDataLoaders.from_folder(folder, item_tfms=Resize(8), bs=4),
+                        np.asarray(__import__("PIL.Image").Image.open(folder / "valid" / "light" / "0.png"))),
+        "from_folder, random split": (lambda: ImageDataLoaders.from_folder(folder, valid_pct=0.5, seed=0,
+                                                                            item_tfms=Resize(8), bs=4),
+                                      np.asarray(__import__("PIL.Image").Image.open(folder / "train" / "dark" / "1.png"))),
+    }
+
+
+@pytest.mark.parametrize("factory", ["from_arrays", "from_arrays with a validation set", "from_folder",
+                                     "from_folder, random split"])
+def test_every_factory_exports_and_predicts_on_a_path_an_array_and_a_pil_image(tmp_path, factory):
+    from PIL import Image
+    from fastlayers.training import load_learner
+    make, image = _factories(tmp_path)[factory]
+    torch.manual_seed(0)
+    learn = vision_learner(make(), tiny_arch, progress=False)
+    learn.path = tmp_path
+    Image.fromarray(image).save(tmp_path / "new.png")
+    kinds = {"a numpy array": image, "a PIL image": Image.fromarray(image), "a path": tmp_path / "new.png",
+             "a path as text": str(tmp_path / "new.png")}
+    first = learn.predict(image)
+    assert first[0] in list(learn.dls.vocab) and first[2].shape == (len(learn.dls.vocab),)
+    for kind, item in kinds.items():
+        got = learn.predict(item)
+        assert got[0] == first[0], kind
+        torch.testing.assert_close(got[2], first[2], msg=kind)
+    exported = learn.export("export.pkl")
+    assert exported.stat().st_size < 100_000     # model and pipelines only: none of the training images
+    loaded = load_learner(exported)
+    for kind, item in kinds.items():
+        got = loaded.predict(item)
+        assert got[0] == first[0], f"after load_learner, {kind}"
+        torch.testing.assert_close(got[2], first[2], msg=f"after load_learner, {kind}")
+
+
+def test_from_arrays_items_hold_their_images_without_copies():
+    from fastlayers.vision import ImageItem
+    images, labels = _digit_arrays(20)
+    dls = ImageDataLoaders.from_arrays(images, labels, seed=0, bs=4)
+    items = dls.train_ds.tls[0].items
+    assert all(isinstance(it, ImageItem) for it in items)
+    assert all(np.shares_memory(it.image, images) for it in items)
+    assert "ImageItem(image of shape (8, 8)" in repr(items[0])
+
+
+def test_from_arrays_with_a_validation_set_keeps_the_split():
+    images, labels = _digit_arrays(60)
+    dls = ImageDataLoaders.from_arrays(images[:50], labels[:50], valid_images=images[50:], valid_labels=labels[50:],
+                                       bs=8)
+    assert len(dls.train_ds) == 50 and len(dls.valid_ds) == 10
+    x, y = dls.valid_ds[0]
+    torch.testing.assert_close(x.as_plain(), torch.from_numpy(images[50])[None])
+    assert dls.vocab[int(y)] == labels[50]
+    with pytest.raises(ValueError, match="both valid_images and valid_labels"):
+        ImageDataLoaders.from_arrays(images, labels, valid_images=images)
+    with pytest.raises(ValueError, match="valid labels"):
+        ImageDataLoaders.from_arrays(images, labels, valid_images=images[:5], valid_labels=labels[:4])
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Fashion-MNIST through the registry (the shared mirror, or a generated stand-in on a fresh clone)
+# ---------------------------------------------------------------------------------------------------------------
+
+def test_read_idx_reads_what_idx_bytes_wrote_and_names_bad_files(tmp_path):
+    import gzip
+    from fastlayers.vision import read_idx
+    from tests.vision.fashion_standin import idx_bytes
+    arr = np.arange(24, dtype=np.uint8).reshape(2, 3, 4)
+    (tmp_path / "a-idx3-ubyte").write_bytes(idx_bytes(arr))
+    (tmp_path / "a-idx3-ubyte.gz").write_bytes(gzip.compress(idx_bytes(arr)))
+    for name in ("a-idx3-ubyte", "a-idx3-ubyte.gz"):
+        got = read_idx(tmp_path / name)
+        assert got.dtype == np.uint8 and np.array_equal(got, arr)
+    big = np.arange(6, dtype=">i4").reshape(2, 3)
+    header = bytes([0, 0, 0x0C, 2]) + (2).to_bytes(4, "big") + (3).to_bytes(4, "big")
+    (tmp_path / "ints").write_bytes(header + big.tobytes())
+    got = read_idx(tmp_path / "ints")
+    assert got.dtype == np.int32 and got.dtype.isnative and got.tolist() == [[0, 1, 2], [3, 4, 5]]
+    (tmp_path / "short").write_bytes(idx_bytes(arr)[:-5])
+    with pytest.raises(ValueError, match="truncated"):
+        read_idx(tmp_path / "short")
+    (tmp_path / "text").write_bytes(b"hello world")
+    with pytest.raises(ValueError, match="not an IDX file"):
+        read_idx(tmp_path / "text")
+
+
+def test_fashion_mnist_through_the_registry(tmp_path, monkeypatch):
+    from fastlayers.vision import FASHION_MNIST_CLASSES, load_fashion_mnist
+    from tests.vision.fashion_standin import use_fashion_mnist
+    monkeypatch.setenv("FASTLAYERS_HOME", str(tmp_path / "home"))
+    source = use_fashion_mnist(tmp_path, monkeypatch)
+    train_x, train_y, test_x, test_y = load_fashion_mnist()
+    assert train_x.dtype == np.uint8 and train_x.shape[1:] == (28, 28) and test_x.shape[1:] == (28, 28)
+    assert train_y.dtype == np.int64 and len(train_y) == len(train_x) and len(test_y) == len(test_x)
+    assert set(np.unique(train_y)) == set(range(len(FASHION_MNIST_CLASSES)))
+    if source == "real":
+        assert (len(train_x), len(test_x)) == (60000, 10000)
+        assert train_y[:5].tolist() == [9, 0, 0, 3, 0]        # ankle boot, T-shirt, T-shirt, dress, T-shirt
+    again = load_fashion_mnist(tmp_path / "home" / "datasets" / "fashion_mnist")   # an explicit folder
+    assert np.array_equal(again[3], test_y)
+    names = [FASHION_MNIST_CLASSES[i] for i in train_y[:200]]
+    dls = ImageDataLoaders.from_arrays(train_x[:200], names, valid_images=test_x[:50],
+                                       valid_labels=[FASHION_MNIST_CLASSES[i] for i in test_y[:50]], bs=32)
+    xb, yb = dls.one_batch()
+    assert xb.shape == (32, 1, 28, 28) and set(dls.vocab) <= set(FASHION_MNIST_CLASSES)

@@ -1,4 +1,7 @@
-"""Parameter groups for transfer learning: splitters, and which parameters are normalization or bias."""
+"""Lesson 08 (course/08_vision.ipynb, exercises/08_vision/): parameter groups for transfer learning: splitters,
+and which parameters are normalization or bias (norm layers keep training in a frozen body). The rest of the
+lesson's transfer learning lives where it acts: freezing groups in `Optimizer.freeze_to`, discriminative learning
+rates from a `slice` in `expand_hyper` (training/optimizer.py), and `Learner.freeze`/`unfreeze`/`fine_tune`."""
 from __future__ import annotations
 
 from torch import nn

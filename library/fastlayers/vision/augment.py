@@ -1,8 +1,10 @@
-"""Batch augmentation on the GPU (or CPU): every geometric step is a matrix, so a batch is resampled only once.
+"""Lesson 08 (course/08_vision.ipynb, exercises/08_vision/): batch augmentation on the GPU (or CPU): every
+geometric step is a matrix, so a batch is resampled only once.
 
 Flipping, rotating and zooming each map output pixel coordinates to input coordinates. Applying them one after
 another would interpolate (and blur) the image once per step; multiplying their 3x3 matrices first and calling
-`grid_sample` a single time gives the same geometry with one interpolation, for the whole batch at once.
+`grid_sample` a single time gives the same geometry with one interpolation, for the whole batch at once
+(`sharpness` measures the difference).
 """
 from __future__ import annotations
 
@@ -13,7 +15,8 @@ import torch.nn.functional as F
 
 from ..core import ItemTransform, TensorImage, TensorMask
 
-__all__ = ["flip_mats", "rotate_mats", "zoom_mats", "AffineAugment", "Lighting", "aug_transforms", "apply_affine"]
+__all__ = ["flip_mats", "rotate_mats", "zoom_mats", "AffineAugment", "Lighting", "aug_transforms", "apply_affine",
+           "sharpness"]
 
 
 def _eye(n: int, device=None) -> torch.Tensor:
@@ -57,6 +60,14 @@ def apply_affine(x: torch.Tensor, mats: torch.Tensor, size: tuple[int, int] | No
     src = x if x.is_floating_point() else x.float()
     out = F.grid_sample(src, grid.to(src.dtype), mode=mode, padding_mode=pad, align_corners=False)
     return out if x.is_floating_point() else out.round().to(x.dtype)
+
+
+def sharpness(x: torch.Tensor) -> torch.Tensor:
+    """Per image of a batch (n, c, h, w): the mean squared difference of horizontally adjacent pixels plus that of
+    vertically adjacent ones. Every interpolation averages neighbours, so each resample lowers it."""
+    dx = (x[..., :, 1:] - x[..., :, :-1]).pow(2).flatten(1).mean(1)
+    dy = (x[..., 1:, :] - x[..., :-1, :]).pow(2).flatten(1).mean(1)
+    return dx + dy
 
 
 class AffineAugment(ItemTransform):
