@@ -16,7 +16,7 @@ from fastlayers.checks.failure import NOT_WRITTEN
 __all__ = ["square", "evens", "check_probability", "averager"]
 
 
-def _outcome(fn: Callable, *args: Any) -> dict:
+def outcome(fn: Callable, *args: Any) -> dict:
     """Inside a probe: what fn(*args) did, as plain data (a raised exception becomes its class names and message)."""
     from fastlayers.checks.bridge import Raised
     out = attempt(fn, *args)
@@ -25,20 +25,20 @@ def _outcome(fn: Callable, *args: Any) -> dict:
     return {"value": out, "type": type(out).__name__}
 
 
-def _raised_text(o: dict) -> str:
+def raised_text(o: dict) -> str:
     return f"<raised {o['raised']}: {o['message']}>" if o.get("message") else f"<raised {o['raised']}>"
 
 
 def _fail_on_raise(o: dict, called: str, expected: Any, hint: str = "") -> None:
     if "raised" in o:
-        fail(f"raised {o['raised']}", called=called, expected=expected, got=_raised_text(o), where=o.get("where", ""),
+        fail(f"raised {o['raised']}", called=called, expected=expected, got=raised_text(o), where=o.get("where", ""),
              hint=NOT_WRITTEN if o["raised"] == "NotImplementedError" else
              hint or "This input is allowed: the function should return a result for it, not raise.")
 
 
 def outcomes(fn: Callable, cases: list) -> list:
     """Probe: what fn did on each case (a value, or the exception it raised)."""
-    return [_outcome(fn, *c) for c in cases]
+    return [outcome(fn, *c) for c in cases]
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -108,7 +108,7 @@ def _square_hint(x: Any, got: Any) -> str:
 
 def evens_on(fn: Callable, xs: list) -> dict:
     """Probe: fn(xs), whether it returned the very list it got, and the list afterwards."""
-    o = _outcome(fn, xs)
+    o = outcome(fn, xs)
     if "value" in o:
         o["same_object"] = o["value"] is xs
         if not isinstance(o["value"], list):
@@ -194,16 +194,16 @@ def check_probability(student: Callable) -> None:
             fail("did not raise", called=called, expected="<raises ValueError>", got=o["value"],
                  hint=_no_raise_hint(p))
         if o["raised"] == "NotImplementedError":
-            fail("raised NotImplementedError", called=called, expected="<raises ValueError>", got=_raised_text(o),
+            fail("raised NotImplementedError", called=called, expected="<raises ValueError>", got=raised_text(o),
                  hint=NOT_WRITTEN)
         if "ValueError" not in o["kinds"]:
             fail(f"raised {o['raised']}, not ValueError", called=called, expected="<raises ValueError>",
-                 got=_raised_text(o), where=o.get("where", ""),
+                 got=raised_text(o), where=o.get("where", ""),
                  hint="A value outside the allowed range is a ValueError (an assert can be switched off, and a "
                       "TypeError means a value of the wrong type).")
         if str(p) not in o["message"]:
             fail("raised, but the message does not say which value was wrong", called=called,
-                 expected=f"<ValueError whose message contains {str(p)!r}>", got=_raised_text(o),
+                 expected=f"<ValueError whose message contains {str(p)!r}>", got=raised_text(o),
                  hint="Put the value itself in the message (an f-string does it), so whoever reads the error knows "
                       "what they passed.")
 
@@ -227,11 +227,11 @@ def averager_run(cls: type, script: list) -> list:
     out = []
     for inst, method, *args in script:
         if inst not in made:
-            o = _outcome(cls)
+            o = outcome(cls)
             if "raised" in o:
                 return out + [dict(o, step="Averager()")]
             made[inst] = o["value"]
-        o = _outcome(getattr(made[inst], method), *args)
+        o = outcome(getattr(made[inst], method), *args)
         if method == "add":
             o.pop("value", None)  # what add returns is not part of the statement
             o.pop("type", None)
@@ -296,7 +296,7 @@ def averager(Averager: type) -> None:
             got = probe(averager_run, Averager, script)
         if isinstance(got, list) and got and isinstance(got[-1], dict) and got[-1].get("step") == "Averager()":
             o = got[-1]
-            fail(f"Averager() raised {o.get('raised')}", called="Averager()", got=_raised_text(o),
+            fail(f"Averager() raised {o.get('raised')}", called="Averager()", got=raised_text(o),
                  where=o.get("where", ""), hint=NOT_WRITTEN if o.get("raised") == "NotImplementedError" else
                  "Creating an Averager takes no arguments and must not fail.")
         expect_count(got, len(script), f"Averager on {label}")
@@ -317,7 +317,7 @@ def averager(Averager: type) -> None:
                          "it was made: keep the numbers on the instance, set in __init__, not on the class.)")
                 if "ValueError" not in o["kinds"]:
                     fail(f"raised {o['raised']}, not ValueError", called=called, expected="<raises ValueError>",
-                         got=_raised_text(o), where=o.get("where", ""),
+                         got=raised_text(o), where=o.get("where", ""),
                          hint=NOT_WRITTEN if o["raised"] == "NotImplementedError" else
                          "Asking for the mean before any value is a ValueError (raise it yourself, with a message "
                          "that says nothing was added yet).")
