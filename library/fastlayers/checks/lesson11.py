@@ -545,35 +545,36 @@ def loss(pred, targ):
 '''
 
 
-def _scratch_module() -> types.ModuleType:
-    module = types.ModuleType(SCRATCH)
-    exec(compile(_SCRATCH_SOURCE, f"<{SCRATCH}>", "exec"), module.__dict__)  # noqa: S102  the check's own code
+def _scratch_module(name: str) -> types.ModuleType:
+    module = types.ModuleType(name)
+    exec(compile(_SCRATCH_SOURCE, f"<{name}>", "exec"), module.__dict__)  # noqa: S102  the check's own code
     return module
 
 
-def fresh_run(fn: Callable, fname: str, images: Any, with_scratch: bool) -> dict:
-    """Probe: fn(fname, images); with_scratch registers the notebook-only module while it runs."""
-    if with_scratch:
-        sys.modules[SCRATCH] = _scratch_module()
+def fresh_run(fn: Callable, fname: str, images: Any, scratch: str) -> dict:
+    """Probe: fn(fname, images) while the module `scratch` exists in this process (and in no other)."""
+    sys.modules[scratch] = _scratch_module(scratch)
     try:
         return outcome(fn, fname, images)
     finally:
-        sys.modules.pop(SCRATCH, None)
+        sys.modules.pop(scratch, None)
 
 
 def _exports() -> dict:
-    """The grader's export, and one whose loss lives in a module only the notebook's process has."""
+    """The grader's export, and one whose loss lives in a module (named afresh per process) that only the notebook's
+    process will have; the probe registers that module for both, so the two calls look alike from there."""
     g = _grader()
     if "export" not in g:
         ref = _ref()
         g["export"] = str(ref.export(g["learn"], g["folder"] / "digits.pkl"))
-        sys.modules[SCRATCH] = module = _scratch_module()
+        g["scratch"] = f"{SCRATCH}_{secrets.token_hex(4)}"
+        sys.modules[g["scratch"]] = module = _scratch_module(g["scratch"])
         try:
             learn = g["learn"]
             odd = ref.Learner(learn.dls, learn.model, loss_func=module.loss, progress=False, path=g["folder"])
-            g["notebook_only"] = str(ref.export(odd, g["folder"] / "notebook_only.pkl"))
+            g["notebook_only"] = str(ref.export(odd, g["folder"] / f"{secrets.token_hex(4)}.pkl"))
         finally:
-            sys.modules.pop(SCRATCH, None)
+            sys.modules.pop(g["scratch"], None)
     return g
 
 
@@ -583,33 +584,49 @@ def predict_in_fresh_process(student: Callable) -> None:
     g = _exports()
     images = _held_out(9)
     want, _, _ = _grader_preds(images)
-    called = "predict_in_fresh_process(<an export of the digits learner>, <9 held-out digits>)"
-    o = probe(fresh_run, student, g["export"], images, False)
+    order = ["loads", "fails"]
+    random.SystemRandom().shuffle(order)  # the probe sees two alike calls, in either order
+    for case in order:
+        if case == "loads":
+            called = "predict_in_fresh_process(<an export of the digits learner>, <9 held-out digits>)"
+            o = probe(fresh_run, student, g["export"], images, g["scratch"])
+            _judge_loaded(o, called, want, len(images))
+        else:
+            called = "predict_in_fresh_process(<an export whose loss is defined only in this notebook>, <9 digits>)"
+            o = probe(fresh_run, student, g["notebook_only"], images, g["scratch"])
+            _judge_failed(o, called, g["scratch"])
+
+
+def _judge_loaded(o: dict, called: str, want: list, n: int) -> None:
     _fail_on_raise(o, called, want, hint="This export loads in any process that can import fastlayers.")
     got = o["value"]
     if not isinstance(got, list):
-        fail("wrong type of result", called=called, expected=f"<a list of {len(images)} labels>", got=got,
+        fail("wrong type of result", called=called, expected=f"<a list of {n} labels>", got=got,
              hint="Return the labels the fresh process printed, as a list of str (parse its JSON line).")
-    expect_count(got, len(images), called, what="labels", hint="One label per image, in the images' order.")
+    expect_count(got, n, called, what="labels", hint="One label per image, in the images' order.")
     for label in got:
         expect_type(label, str, "a str label", called=called, hint="Labels are the class names, as str.")
     expect_equal(got, want, called=called, hint="Predict each image, in order, with the loaded learner; send the "
                                                 "images to the child exactly as they came (a .npy file keeps them).")
-    called = "predict_in_fresh_process(<an export whose loss is defined only in this notebook>, <9 digits>)"
-    o = probe(fresh_run, student, g["notebook_only"], images, True)
+
+
+def _judge_failed(o: dict, called: str, scratch: str) -> None:
     if "raised" not in o:
         fail("did not raise", called=called, expected="<raises RuntimeError naming the child's error>", got=o["value"],
              hint="This export needs a function that exists only in the notebook's own process, so a fresh process "
                   "cannot load it. Getting labels means the file was loaded here, not in a new process: start a "
                   "new Python process and let it load the file.")
-    if o["raised"] == "NotImplementedError" or "RuntimeError" not in o.get("kinds", []):
+    if o["raised"] == "NotImplementedError":
+        fail("raised NotImplementedError", called=called, expected="<raises RuntimeError>", got=raised_text(o),
+             where=o.get("where", ""), hint=NOT_WRITTEN)
+    if "RuntimeError" not in o.get("kinds", []):
         fail(f"raised {o['raised']}, not RuntimeError", called=called, expected="<raises RuntimeError>",
              got=raised_text(o), where=o.get("where", ""),
              hint=_raised_hint(o, "When the child process fails (a non-zero return code), raise a RuntimeError "
                                   "yourself, with the last line of what the child wrote to stderr."))
-    if SCRATCH not in o.get("message", ""):
+    if scratch not in o.get("message", ""):
         fail("raised, but without the child's error", called=called,
-             expected=f"<RuntimeError whose message contains the child's last stderr line (it names {SCRATCH!r})>",
+             expected=f"<RuntimeError whose message contains the child's last stderr line (it names {scratch!r})>",
              got=raised_text(o),
              hint="Put the last line of the child's stderr in the message: that is where Python names what failed.")
 
