@@ -10,9 +10,11 @@ from .models import *
 from .show import *
 from .loaders import *
 from .block import *
+from .recipe import *
 from .learner import *
 
-from . import masking, series, windows, normalize, padding, augment, synthetic, models, show, loaders, block, learner
+from . import (masking, series, windows, normalize, padding, augment, synthetic, models, show, loaders, block, recipe,
+               learner)
 
 __all__ = [n for m in (masking, series, windows, normalize, padding, augment, synthetic, models, show, loaders, block,
-                       learner) for n in m.__all__]
+                       recipe, learner) for n in m.__all__]

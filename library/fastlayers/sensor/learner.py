@@ -1,14 +1,18 @@
-"""sensor_learner: a Learner for series classification with the architecture, loss and metrics picked for you."""
+"""Lesson 09 (course/09_sensor_sequences.ipynb): sensor_learner, a Learner for series classification with the
+architecture, loss, metrics and training recipe picked for you from the data."""
 from __future__ import annotations
 
+import inspect
+import math
 from typing import Callable
 
 from torch import nn
 
 from ..training import Learner, accuracy
 from .models import FCN, ConvLSTM, GRUClassifier, InceptionTime, LSTMClassifier, ResNet1d
+from .recipe import SensorRecipe, ValidateEvery, sensor_recipe
 
-__all__ = ["ARCHS", "sensor_learner", "SensorLearner"]
+__all__ = ["ARCHS", "sensor_learner", "SensorLearner", "recipe_for"]
 
 ARCHS: dict[str, Callable[..., nn.Module]] = {
     "fcn": FCN, "resnet": ResNet1d, "inception": InceptionTime, "conv_lstm": ConvLSTM,
@@ -17,7 +21,17 @@ ARCHS: dict[str, Callable[..., nn.Module]] = {
 
 
 class SensorLearner(Learner):
-    "A Learner that can also draw validation series with their labels and predictions."
+    "A Learner that trains with its data's recipe (`fit_recipe`) and draws validation series with predictions."
+    recipe: SensorRecipe | None = None
+
+    def fit_recipe(self, epochs: int | None = None, lr: float | None = None, cbs=None) -> None:
+        """One-cycle training with `self.recipe`'s epochs and lr (override either), validating ~10 times."""
+        if self.recipe is None:
+            raise ValueError("this learner has no recipe; build it with sensor_learner(dls), or call fit_one_cycle.")
+        epochs = self.recipe.epochs if epochs is None else epochs
+        every = self.recipe.valid_every if epochs == self.recipe.epochs else max(1, math.ceil(epochs / 10))
+        self.fit_one_cycle(epochs, self.recipe.lr if lr is None else lr,
+                           cbs=[ValidateEvery(every)] + list(cbs or []))
 
     def show_results(self, ds_idx: int = 1, dl=None, max_n: int = 6, shuffle: bool = True, **kwargs):
         "Plot `max_n` series of a validation batch, titled `target / prediction` (six: plots are large)."
@@ -26,7 +40,11 @@ class SensorLearner(Learner):
 
 def sensor_learner(dls, arch: str | Callable[..., nn.Module] = "fcn", metrics=accuracy,
                    arch_kwargs: dict | None = None, **kwargs) -> SensorLearner:
-    "A classifier for `dls`: `arch` is a name in ARCHS or any `f(c_in, n_out, **arch_kwargs) -> nn.Module`."
+    """A classifier for `dls`: `arch` is a name in ARCHS or any `f(c_in, n_out, **arch_kwargs) -> nn.Module`.
+
+    The learner carries `recipe` (batches, epochs, lr, stride derived from the training split, see `recipe.py`);
+    an arch that takes `stride` gets the recipe's, so long series cost what short ones do. Train with
+    `learn.fit_recipe()`, or with any fit method and your own settings."""
     if isinstance(arch, str):
         if arch not in ARCHS:
             raise ValueError(f"unknown arch {arch!r}; choose one of {sorted(ARCHS)} or pass a model constructor.")
@@ -34,5 +52,23 @@ def sensor_learner(dls, arch: str | Callable[..., nn.Module] = "fcn", metrics=ac
     x = dls.one_batch()[0]
     if dls.c is None:
         raise ValueError("the data has no classes (dls.c is None); sensor_learner builds classifiers.")
-    model = arch(x.shape[1], dls.c, **(arch_kwargs or {}))
-    return SensorLearner(dls, model, metrics=metrics, **kwargs)
+    recipe = recipe_for(dls)
+    arch_kwargs = dict(arch_kwargs or {})
+    if recipe is not None and "stride" in inspect.signature(arch).parameters:
+        arch_kwargs.setdefault("stride", recipe.stride)   # long series: the first conv downsamples
+    model = arch(x.shape[1], dls.c, **arch_kwargs)
+    learn = SensorLearner(dls, model, metrics=metrics, **kwargs)
+    learn.recipe = recipe
+    return learn
+
+
+def recipe_for(dls) -> SensorRecipe | None:
+    "The recipe for `dls`'s training split (None when its size or lengths cannot be read, e.g. a streaming loader)."
+    train = dls.train
+    try:
+        series = train.dataset.x if hasattr(train.dataset, "x") else [item[0] for item in train.dataset]
+        n_train, n_batches = len(series), len(train)
+    except TypeError:
+        return None
+    max_len = max(int(s.shape[-1]) for s in series)
+    return sensor_recipe(n_train, train.bs, n_batches, max_len)

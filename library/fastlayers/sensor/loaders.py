@@ -12,6 +12,7 @@ from ..core import TensorCategory, TensorSeries
 from ..data import Categorize, DataLoader, DataLoaders, RandomSplitter
 from .normalize import SeriesNormalize
 from .padding import pad_series
+from .recipe import recipe_bs
 from .series import check_labels, check_same_channels, load_aeon, series_from_df, to_series_list
 
 __all__ = ["SeriesDataset", "SensorDataLoaders"]
@@ -66,10 +67,11 @@ class SensorDataLoaders(DataLoaders):
 
     @classmethod
     def from_arrays(cls, X, y, X_valid=None, y_valid=None, valid_pct: float = 0.2, seed: int | None = None,
-                    bs: int = 64, augment: Callable | None = None, fill_nan: str | float | None = None,
+                    bs: int | None = None, augment: Callable | None = None, fill_nan: str | float | None = None,
                     device=None, **kwargs) -> "SensorDataLoaders":
         """Series `(n, channels, length)` or a list of `(channels, length_i)` with labels; validation given,
-        or a random `valid_pct` of the series. Normalization statistics come from the training series only."""
+        or a random `valid_pct` of the series. Normalization statistics come from the training series only.
+        `bs=None` picks the batch size from the number of training series (`recipe_bs`)."""
         series = to_series_list(X, fill_nan=fill_nan, name="X")
         labels = check_labels(y, len(series), "y")
         if X_valid is None:
@@ -87,11 +89,13 @@ class SensorDataLoaders(DataLoaders):
         categorize = Categorize()
         categorize.setup(list(labels))
         with_mask = len({s.shape[-1] for s in list(series) + list(valid)}) > 1
+        bs = recipe_bs(len(series)) if bs is None else bs
         train_ds = SeriesDataset(series, labels, categorize, normalize, with_mask, augment, split_idx=0)
         valid_ds = SeriesDataset(valid, valid_labels, categorize, normalize, with_mask, None, split_idx=1)
         train_dl = DataLoader(train_ds, bs=bs, shuffle=True, drop_last=len(train_ds) > bs, seed=seed,
                               create_batch=train_ds.collate, **kwargs)
-        valid_dl = DataLoader(valid_ds, bs=bs, create_batch=valid_ds.collate, **kwargs)
+        # validation needs no gradient noise: bigger batches are just faster
+        valid_dl = DataLoader(valid_ds, bs=max(bs, 64), create_batch=valid_ds.collate, **kwargs)
         return cls(train_dl, valid_dl, device=device)
 
     @classmethod
@@ -111,8 +115,8 @@ class SensorDataLoaders(DataLoaders):
                                pick(labels, is_valid), seed=seed, **kwargs)
 
     @classmethod
-    def from_aeon(cls, name: str, bs: int = 64, seed: int | None = None, **kwargs) -> "SensorDataLoaders":
-        "A dataset bundled with aeon (offline), its test split as validation."
+    def from_aeon(cls, name: str, bs: int | None = None, seed: int | None = None, **kwargs) -> "SensorDataLoaders":
+        "A dataset bundled with aeon (offline), its test split as validation; `bs=None` picks it from the size."
         X, y = load_aeon(name, "train")
         X_valid, y_valid = load_aeon(name, "test")
         return cls.from_arrays(X, y, X_valid, y_valid, bs=bs, seed=seed, **kwargs)

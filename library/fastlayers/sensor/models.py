@@ -9,7 +9,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 from .masking import MaskedBatchNorm1d, check_min_len, lengths_from_mask, masked_max, masked_mean
 
 __all__ = ["ConvBlock", "ConvLSTM", "RNNClassifier", "LSTMClassifier", "GRUClassifier", "FCN", "ResNet1d",
-           "InceptionTime", "check_input"]
+           "InceptionTime", "check_input", "strided_mask"]
 
 
 def check_input(x: Tensor, c_in: int, model: str) -> None:
@@ -28,19 +28,27 @@ def _mask_out(x: Tensor, mask: Tensor | None) -> Tensor:
 
 
 class ConvBlock(nn.Module):
-    "Conv1d ('same' padding, odd kernel) -> masked BatchNorm -> ReLU, padded steps kept at zero."
+    "Conv1d ('same' padding, odd kernel, optional stride) -> masked BatchNorm -> ReLU, padded steps kept at zero."
 
-    def __init__(self, ni: int, nf: int, ks: int, act: bool = True):
+    def __init__(self, ni: int, nf: int, ks: int, act: bool = True, stride: int = 1):
         super().__init__()
         if ks % 2 == 0:
             raise ValueError(f"kernel size {ks} is even; use an odd size so 'same' padding is symmetric.")
-        self.conv = nn.Conv1d(ni, nf, ks, padding=ks // 2, bias=False)
+        # with a stride s, output step t is centred on input step t*s: the output is ceil(length / s) long
+        self.conv = nn.Conv1d(ni, nf, ks, stride=stride, padding=ks // 2, bias=False)
         self.bn = MaskedBatchNorm1d(nf)
         self.act = act
 
     def forward(self, x: Tensor, mask: Tensor | None = None) -> Tensor:
-        x = self.bn(self.conv(_mask_out(x, mask)), mask)
+        x = self.conv(_mask_out(x, mask))
+        mask = strided_mask(mask, self.conv.stride[0])
+        x = self.bn(x, mask)
         return _mask_out(torch.relu(x) if self.act else x, mask)
+
+
+def strided_mask(mask: Tensor | None, stride: int) -> Tensor | None:
+    "The mask after a 'same'-padded conv with `stride`: output step t is real when its centre, step t*stride, is."
+    return mask if mask is None or stride == 1 else mask[:, ::stride]
 
 
 def _run_rnn(rnn: nn.RNNBase, x: Tensor, mask: Tensor | None) -> tuple[Tensor, Tensor]:
@@ -132,26 +140,41 @@ class _ConvNet(nn.Module):
     def features(self, x: Tensor, mask: Tensor | None) -> Tensor:
         raise NotImplementedError
 
+    def feature_mask(self, mask: Tensor | None) -> Tensor | None:
+        "The mask of real steps at the resolution of `features` (the input's, unless a layer has a stride)."
+        return mask
+
     def forward(self, x: Tensor, mask: Tensor | None = None) -> Tensor:
         check_input(x, self.c_in, type(self).__name__)
         check_min_len(mask, x.shape[-1], self.min_len, type(self).__name__)
-        return self.head(masked_mean(self.features(_mask_out(x, mask), mask), mask))
+        return self.head(masked_mean(self.features(_mask_out(x, mask), mask), self.feature_mask(mask)))
 
 
 class FCN(_ConvNet):
-    "Fully convolutional network (Wang et al. 2017) at half width, to train fast on CPUs; global average pooling."
+    """Fully convolutional network (Wang et al. 2017) at half width, to train fast on CPUs; global average pooling.
+
+    `stride` > 1 makes the first convolution step over the input: the blocks after it see a series `stride` times
+    shorter, so long recordings cost what short ones do, while the first layer still reads every reading (it learns
+    its own downsampling filter; a fixed average would throw detail away first)."""
 
     def __init__(self, c_in: int, n_out: int, channels: tuple[int, ...] = (64, 128, 64),
-                 kernels: tuple[int, ...] = (7, 5, 3)):
+                 kernels: tuple[int, ...] = (7, 5, 3), stride: int = 1):
         super().__init__()
-        self.c_in = c_in
+        if stride < 1:
+            raise ValueError(f"stride must be >= 1, got {stride}")
+        self.c_in, self.stride = c_in, stride
         sizes = (c_in,) + tuple(channels)
-        self.blocks = nn.ModuleList(ConvBlock(a, b, k) for a, b, k in zip(sizes[:-1], sizes[1:], kernels))
+        self.blocks = nn.ModuleList(ConvBlock(a, b, k, stride=stride if i == 0 else 1)
+                                    for i, (a, b, k) in enumerate(zip(sizes[:-1], sizes[1:], kernels)))
         self.head = nn.Linear(sizes[-1], n_out)
+
+    def feature_mask(self, mask: Tensor | None) -> Tensor | None:
+        return strided_mask(mask, self.stride)
 
     def features(self, x: Tensor, mask: Tensor | None) -> Tensor:
         for block in self.blocks:
             x = block(x, mask)
+            mask = strided_mask(mask, block.conv.stride[0])
         return x
 
 

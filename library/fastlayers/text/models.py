@@ -7,7 +7,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call
 
-__all__ = ["TextLSTM", "EmbeddingDropout", "RNNDropout", "WeightDropout", "AWD_LSTM", "LinearDecoder",
+__all__ = ["TextLSTM", "NGramBag", "ngram_ids", "nb_log_count_ratios", "EmbeddingDropout", "RNNDropout", "WeightDropout", "AWD_LSTM", "LinearDecoder",
            "PoolingLinearClassifier", "SequentialRNN", "masked_concat_pool", "awd_lstm_lm_config",
            "awd_lstm_clas_config", "get_language_model", "get_text_classifier", "awd_lstm_lm_split",
            "awd_lstm_clas_split"]
@@ -27,6 +27,93 @@ class TextLSTM(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out, _ = self.rnn(self.emb(x))
         return self.head(self.drop(out[:, -1]))
+
+
+_HASH_PRIME = 1_000_003  # mixes the ids of an n-gram's words into one number before it is cut to n_buckets
+
+
+def ngram_ids(x: torch.Tensor, vocab_sz: int, ngrams: int = 2, n_buckets: int = 2**18,
+              pad_idx: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
+    """The n-grams of a batch of token ids `(bs, seq)` as ids `(bs, n)` plus a mask of the ones to count.
+
+    Single words keep their vocab id; an n-gram of 2 or more words is hashed into `n_buckets` ids after the vocab
+    (the hashing trick: no n-gram vocabulary to build, rare collisions). N-grams touching padding are masked out,
+    and so are repeats, so each n-gram counts once per document (presence, not frequency)."""
+    x = x.as_subclass(torch.Tensor) if type(x) is not torch.Tensor else x
+    real = x != pad_idx
+    ids, keep = [x], [real]
+    for n in range(2, ngrams + 1):
+        width = x.shape[1] - n + 1
+        if width <= 0:
+            break
+        h, ok = x[:, :width].clone(), real[:, :width].clone()
+        for k in range(1, n):
+            h = h * _HASH_PRIME + x[:, k:k + width]
+            ok &= real[:, k:k + width]
+        ids.append(vocab_sz + h.remainder(n_buckets))
+        keep.append(ok)
+    ids, keep = torch.cat(ids, 1), torch.cat(keep, 1)
+    # dedupe inside each document: sort, then keep the first of each run of equal ids
+    ids, _ = torch.where(keep, ids, torch.full_like(ids, -1)).sort(1)
+    first = torch.ones_like(keep)
+    first[:, 1:] = ids[:, 1:] != ids[:, :-1]
+    return ids.clamp_min(0), first & (ids >= 0)
+
+
+class NGramBag(nn.Module):
+    """A bag of n-grams: every word and hashed word pair present in a document votes for each class with one learnt
+    weight, optionally scaled by a fixed Naive Bayes log-count ratio (NBSVM, Wang & Manning 2012). Order beyond
+    the n-gram is ignored, which on small data is a strength: there is far less to learn than in an LSTM."""
+
+    def __init__(self, vocab_sz: int, n_out: int, ngrams: int = 2, n_buckets: int = 2**18, pad_idx: int = 1,
+                 drop_p: float = 0.0):
+        super().__init__()
+        self.vocab_sz, self.ngrams, self.n_buckets, self.pad_idx = vocab_sz, ngrams, n_buckets, pad_idx
+        self.drop_p = drop_p
+        n_ids = vocab_sz + (n_buckets if ngrams > 1 else 0)
+        self.weight = nn.Embedding(n_ids, n_out)
+        nn.init.zeros_(self.weight.weight)  # a linear model: zero is a fine start, every class begins equal
+        self.bias = nn.Parameter(torch.zeros(n_out))
+        self.register_buffer("scale", torch.ones(n_ids, n_out))  # the NB ratios, once set_nb_ratios is called
+
+    def ngram_ids(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """`ngram_ids` with this model's settings."""
+        return ngram_ids(x, self.vocab_sz, self.ngrams, self.n_buckets, self.pad_idx)
+
+    def set_nb_ratios(self, ratios: torch.Tensor) -> "NGramBag":
+        """Scale each n-gram's vote by fixed ratios `(n_ids, n_out)` (see `nb_log_count_ratios`)."""
+        if ratios.shape != self.scale.shape:
+            raise ValueError(f"ratios must have shape {tuple(self.scale.shape)}, got {tuple(ratios.shape)}")
+        self.scale.copy_(ratios)
+        return self
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        ids, keep = self.ngram_ids(x)
+        if self.training and self.drop_p:  # forget random n-grams: no single phrase can carry a review
+            keep = keep & (torch.rand(keep.shape, device=keep.device) >= self.drop_p)
+        votes = self.weight(ids) * self.scale[ids]
+        return (votes * keep.unsqueeze(-1)).sum(1) + self.bias
+
+
+def nb_log_count_ratios(model: NGramBag, dl, alpha: float = 1.0) -> torch.Tensor:
+    """For every n-gram and class c: log of (its share among documents of class c) / (its share among the others).
+
+    Counted on `dl` (the training set: the ratios must never see validation labels), each n-gram once per document,
+    with `alpha` added to every count so unseen n-grams get a ratio near 0 instead of infinity."""
+    counts = None
+    for xb, yb in dl:
+        ids, keep = model.ngram_ids(xb.cpu())
+        if counts is None:
+            counts = torch.zeros(model.scale.shape[1], model.scale.shape[0])
+        cls = torch.as_tensor(yb).as_subclass(torch.Tensor).cpu().reshape(-1, 1).expand_as(ids)
+        counts.index_put_((cls[keep], ids[keep]), torch.ones(int(keep.sum())), accumulate=True)
+    if counts is None:
+        raise ValueError("nb_log_count_ratios got an empty loader: it needs the training documents.")
+    counts += alpha
+    rest = counts.sum(0, keepdim=True) - counts - (counts.shape[0] - 2) * alpha  # the others, with alpha once
+    share = counts / counts.sum(1, keepdim=True)
+    share_rest = rest / rest.sum(1, keepdim=True)
+    return torch.log(share / share_rest).T.contiguous()
 
 
 def _dropout_mask(x: torch.Tensor, shape: tuple, p: float) -> torch.Tensor:

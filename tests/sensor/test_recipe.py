@@ -1,0 +1,90 @@
+"""The default sensor recipe: its rules (batch size, steps, stride, lr) and how the learner applies them."""
+import numpy as np
+import pytest
+import torch
+
+from fastlayers.sensor import (FCN, RECIPE_LR, RECIPE_STEPS, SensorDataLoaders, ValidateEvery, pad_series,
+                               recipe_bs, recipe_epochs, recipe_stride, sensor_learner, sensor_recipe)
+
+
+def test_batch_size_is_a_tenth_of_the_training_set_within_8_and_64():
+    assert [recipe_bs(n) for n in (1, 20, 50, 79, 80, 270, 640, 10_000)] == [8, 8, 8, 8, 8, 27, 64, 64]
+    with pytest.raises(ValueError, match="empty"):
+        recipe_bs(0)
+
+
+def test_training_length_is_counted_in_steps_with_a_floor_in_epochs():
+    assert recipe_epochs(2) == RECIPE_STEPS // 2            # 20 series, bs 8: many epochs, same number of steps
+    assert recipe_epochs(7, steps=100) == 20                # ceil(100 / 7) = 15 < the 20-epoch floor
+    assert recipe_epochs(10, steps=1500) * 10 == 1500
+    assert recipe_epochs(7, steps=1500) * 7 >= 1500         # rounded up, never fewer steps
+    assert recipe_epochs(1000) == 20                        # large sets: every series still seen 20 times
+    with pytest.raises(ValueError, match="no batches"):
+        recipe_epochs(0)
+
+
+def test_stride_keeps_the_network_at_most_512_steps_long():
+    assert [recipe_stride(n) for n in (24, 512, 513, 1460, 5000)] == [1, 1, 2, 3, 10]
+
+
+def test_recipe_combines_the_rules_and_explains_itself():
+    r = sensor_recipe(n_train=100, bs=10, n_batches=10, max_len=1460)
+    assert (r.epochs, r.steps, r.stride, r.lr) == (150, 1500, 3, RECIPE_LR)
+    assert r.valid_every == 15
+    text = str(r)
+    assert "100 training series" in text and "bs 10" in text and "stride 3" in text
+
+
+def _dls(n=30, length=40, channels=2, bs=None, lengths=None):
+    rng = np.random.default_rng(0)
+    if lengths is None:
+        X = rng.normal(size=(n, channels, length)).astype(np.float32)
+    else:
+        X = [rng.normal(size=(channels, int(k))).astype(np.float32) for k in lengths]
+    y = np.array(["a", "b", "c"] * (len(X) // 3))
+    return SensorDataLoaders.from_arrays(X, y, X[:6], y[:6], bs=bs, seed=0)
+
+
+def test_loaders_pick_the_batch_size_from_the_training_set_unless_given():
+    assert _dls(n=30).train.bs == 8 and _dls(n=300).train.bs == 30 and _dls(n=300, bs=16).train.bs == 16
+
+
+def test_learner_carries_the_recipe_of_its_data_and_strides_long_series():
+    learn = sensor_learner(_dls(n=30, length=1100), progress=False)
+    r = learn.recipe
+    assert (r.n_train, r.bs, r.n_batches, r.max_len, r.stride) == (30, 8, 3, 1100, 3)
+    assert isinstance(learn.model, FCN) and learn.model.stride == 3
+    assert learn.model(torch.randn(2, 2, 1100)).shape == (2, 3)
+    # an explicit stride wins, and an arch without one is built as it is
+    assert sensor_learner(_dls(length=1100), arch_kwargs={"stride": 1}, progress=False).model.stride == 1
+    assert sensor_learner(_dls(length=1100), arch="gru", progress=False).recipe.stride == 3
+
+
+def test_strided_fcn_does_not_depend_on_padding():
+    torch.manual_seed(0)
+    model = FCN(2, 3, channels=(4, 8, 4), stride=3)
+    series = [torch.randn(2, n) for n in (10, 14, 17)]
+    model.train()
+    model(*pad_series(series))
+    model.eval()
+    with torch.no_grad():
+        alone = torch.cat([model(s[None]) for s in series])
+        batched = model(*pad_series(series))
+    torch.testing.assert_close(batched, alone, rtol=1e-4, atol=1e-5)
+    with pytest.raises(ValueError, match="stride"):
+        FCN(1, 2, stride=0)
+
+
+def test_fit_recipe_validates_about_ten_times_and_always_at_the_end(capsys):
+    learn = sensor_learner(_dls(n=30, length=16), progress=True)
+    learn.fit_recipe(epochs=25, lr=1e-3)
+    validated = [i for i, v in enumerate(learn.recorder.values) if v[1] is not None]
+    assert validated == [2, 5, 8, 11, 14, 17, 20, 23, 24]
+    table = [line for line in capsys.readouterr().out.splitlines() if line[:1].isdigit()]
+    assert [int(line.split()[0]) for line in table] == validated    # rows only for validated epochs
+    assert all(cb.table for cb in learn.cbs if hasattr(cb, "table"))  # the table is back on afterwards
+
+
+def test_validate_every_rejects_nonsense():
+    with pytest.raises(ValueError):
+        ValidateEvery(0)
