@@ -114,11 +114,14 @@ def student_learner(weights: str, path: Any = None) -> Any:
 
 
 def _held_out(n: int) -> Any:
-    """n digits with a small secret noise, drawn afresh on every run (uint8 (n, 8, 8))."""
+    """n digits of the validation split (never trained on) with a small secret noise, drawn afresh on every run
+    (uint8 (n, 8, 8))."""
     import numpy as np
+    from fastlayers.data import RandomSplitter
     rng = np.random.default_rng(secrets.randbits(64))
     images, _ = digits()
-    picked = images[rng.choice(len(images), size=n, replace=False)].astype(np.int64)
+    valid = np.asarray(RandomSplitter(0.2, 11)(list(range(len(images))))[1])  # the split of digits_dls
+    picked = images[rng.choice(valid, size=n, replace=False)].astype(np.int64)
     return np.clip(picked + rng.integers(-24, 25, size=picked.shape), 0, 255).astype(np.uint8)
 
 
