@@ -1,10 +1,15 @@
-"""Text benchmark: tokenization throughput (ours vs bare spaCy) and IMDB_SAMPLE accuracy (ours vs TF-IDF + LR).
+"""Text benchmark: tokenization throughput (ours vs bare spaCy, and fastai when installed) and IMDB_SAMPLE accuracy
+(the default text recipe vs TF-IDF + logistic regression), all measured in this script.
 
-Run: python benchmarks/bench_text.py [--seeds 3] [--threads 2] [--skip-train] [--lm-epochs 0] [--clas-epochs 10]
-The default recipe trains a small AWD-LSTM classifier from scratch (best measured within the time budget);
---lm-epochs N first trains a language model on all 1000 reviews and transfers its encoder (fastai's route).
+Run: python benchmarks/bench_text.py [--seeds 3] [--skip-tok] [--with-lstm] [--lm-epochs 0] [--clas-epochs 10]
+The default recipe is a bag of words and word pairs with Naive Bayes scaling (`ngram_learner`, one-cycle, 10
+epochs), timed from the raw texts (tokenizing with an empty cache included). Targets (issue 14): validation
+accuracy above TF-IDF + LR's, with no external pretraining, on CPU, in under 2 minutes. `--with-lstm` also runs
+the small AWD-LSTM from scratch (or with --lm-epochs N, after a language model on the corpus) for comparison.
+Tokenizer targets: at least 3x fastai's documents/s at 1,000 documents (measured only when fastai is importable:
+`pip install fastai==2.8.12` in this environment), and within 1.1x of bare spaCy's time.
 Needs the imdb_sample dataset (FASTLAYERS_DATA_MIRROR or the cache). Timings on a shared machine are noisy:
-each tokenizer is timed several times, alternating, and the best and median runs are reported."""
+each tokenizer is timed several times, alternating, and the best runs are reported."""
 from __future__ import annotations
 
 import argparse
@@ -17,9 +22,7 @@ import torch
 
 from fastlayers.data.external import get_dataset
 from fastlayers.text import (SpacyTokenizer, TextDataLoaders, Tokenizer, awd_lstm_clas_config, awd_lstm_lm_config,
-                             language_model_learner, text_classifier_learner, tokenize_texts)
-
-FASTAI_DOCS_PER_S = 237  # fastai 2.8.12's tokenizer with its rules, one process, measured on this machine
+                             language_model_learner, ngram_learner, text_classifier_learner, tokenize_texts)
 
 
 def _timed(f) -> tuple[float, float]:
@@ -29,15 +32,26 @@ def _timed(f) -> tuple[float, float]:
     return time.perf_counter() - w, time.process_time() - c
 
 
+def _fastai_tokenize():
+    """fastai's own rules + spaCy tokenizer, one process, or None when fastai is not installed."""
+    try:
+        from fastai.text.core import SpacyTokenizer as FaiSpacy, Tokenizer as FaiTokenizer
+    except ImportError:
+        return None
+    return lambda texts: list(FaiTokenizer(FaiSpacy())(t) for t in texts)
+
+
 def bench_tokenizers(texts: list[str], repeats: int = 5) -> None:
-    """Docs/s of bare spaCy vs rules + spaCy, one process, a fresh tokenizer (cold word cache) for every run."""
-    runs = {"bare spaCy": lambda tok: [tok(t) for t in texts],
-            "fastlayers (rules + spaCy)": lambda tok: tokenize_texts(texts, tok, n_workers=1)}
+    """Docs/s of bare spaCy vs rules + spaCy (and fastai's), one process, a fresh tokenizer for every run."""
+    runs = {"bare spaCy": lambda: (lambda tok: [tok(t) for t in texts])(SpacyTokenizer()),
+            "fastlayers (rules + spaCy)": lambda: tokenize_texts(texts, SpacyTokenizer(), n_workers=1)}
+    fastai = _fastai_tokenize()
+    if fastai is not None:
+        runs["fastai 2 (rules + spaCy)"] = lambda: fastai(texts)
     times: dict[str, list[tuple[float, float]]] = {name: [] for name in runs}
     for _ in range(repeats):
-        for name, run in runs.items():  # alternating, so both see the same machine load
-            tok = SpacyTokenizer()
-            times[name].append(_timed(lambda: run(tok)))
+        for name, run in runs.items():  # alternating, so all see the same machine load
+            times[name].append(_timed(run))
     n = len(texts)
     print(f"\nTokenizing {n} reviews, one process ({repeats} alternating runs each; best of wall / CPU time)")
     for name, ts in times.items():
@@ -46,10 +60,14 @@ def bench_tokenizers(texts: list[str], repeats: int = 5) -> None:
     for kind, k in (("wall", 0), ("CPU", 1)):
         ours = min(t[k] for t in times["fastlayers (rules + spaCy)"])
         bare = min(t[k] for t in times["bare spaCy"])
-        print(f"  [{kind}] ours {n / ours / FASTAI_DOCS_PER_S:.2f}x fastai's {FASTAI_DOCS_PER_S} docs/s (target >= 3x); "
-              f"ours takes {ours / bare:.2f}x bare spaCy's time (target <= 1.5x)")
-    print(f"  fastai's rules + tokenizer took {960 / FASTAI_DOCS_PER_S:.2f}x bare spaCy's time where both were "
-          f"measured (237 vs 960 docs/s)")
+        line = f"  [{kind}] ours takes {ours / bare:.2f}x bare spaCy's time (target <= 1.1x)"
+        if fastai is not None:
+            theirs = min(t[k] for t in times["fastai 2 (rules + spaCy)"])
+            line += f"; ours is {theirs / ours:.2f}x fastai's docs/s (target >= 3x)"
+        print(line)
+    if fastai is None:
+        print("  fastai is not installed here, so the >= 3x fastai target is not measured "
+              "(pip install fastai==2.8.12 to compare side by side)")
     with tempfile.TemporaryDirectory() as tmp:
         tk = Tokenizer(cache_dir=tmp)
         cold = _timed(lambda: tk.tokenize_corpus(texts))[0]
@@ -68,10 +86,22 @@ def tfidf_baseline(df: pd.DataFrame) -> float:
     return float((clf.predict(vec.transform(valid.text)) == valid.label).mean())
 
 
-def recipe(df: pd.DataFrame, seed: int, lm_epochs: int, clas_epochs: int, size: dict, workdir: str,
-           drop_mult: float = 0.5, lr: float = 1e-2) -> float:
-    """With `lm_epochs`: a language model on all 1000 reviews (no labels), its encoder in a classifier, gradual
-    unfreezing (head, last LSTM, everything). Without: the classifier from scratch. Returns validation accuracy."""
+def ngram_recipe(df: pd.DataFrame, seed: int, epochs: int = 10, lr: float = 1e-2) -> tuple[float, float]:
+    """The default text recipe from raw texts (empty token cache): validation accuracy and wall seconds."""
+    start = time.perf_counter()
+    torch.manual_seed(seed)
+    with tempfile.TemporaryDirectory() as cache:
+        dls = TextDataLoaders.from_df(df, valid_col="is_valid", bs=32, seed=seed,
+                                      tokenizer=Tokenizer(cache_dir=cache))
+        learn = ngram_learner(dls, progress=False)
+        learn.fit_one_cycle(epochs, lr)
+    return float(learn.recorder.values[-1][-1]), time.perf_counter() - start
+
+
+def lstm_recipe(df: pd.DataFrame, seed: int, lm_epochs: int, clas_epochs: int, size: dict, workdir: str,
+                drop_mult: float = 0.1, lr: float = 3e-3) -> float:
+    """The small AWD-LSTM, for comparison. With `lm_epochs`: a language model on all 1000 reviews (no labels),
+    its encoder in a classifier, gradual unfreezing. Without: the classifier from scratch. Validation accuracy."""
     torch.manual_seed(seed)
     vocab = None
     if lm_epochs:
@@ -98,15 +128,15 @@ def recipe(df: pd.DataFrame, seed: int, lm_epochs: int, clas_epochs: int, size: 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, default=3)
-    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--skip-train", action="store_true")
     ap.add_argument("--skip-tok", action="store_true")
+    ap.add_argument("--epochs", type=int, default=10, help="epochs of the bag-of-n-grams recipe")
+    ap.add_argument("--with-lstm", action="store_true", help="also train the small AWD-LSTM, for comparison")
     ap.add_argument("--lm-epochs", type=int, default=0)
     ap.add_argument("--clas-epochs", type=int, default=10)
     ap.add_argument("--emb", type=int, default=64)
     ap.add_argument("--hid", type=int, default=128)
-    ap.add_argument("--drop-mult", type=float, default=0.1)
-    ap.add_argument("--lr", type=float, default=3e-3, help="classifier lr when there is no language model")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     df = pd.read_csv(get_dataset("imdb_sample") / "texts.csv")
@@ -114,20 +144,27 @@ def main() -> None:
         bench_tokenizers(df.text.tolist())
     start = time.perf_counter()
     base = tfidf_baseline(df)
-    print(f"\nIMDB_SAMPLE validation accuracy ({int(df.is_valid.sum())} reviews)")
+    print(f"\nIMDB_SAMPLE validation accuracy ({int(df.is_valid.sum())} reviews, {args.threads} torch thread(s))")
     print(f"  TF-IDF + logistic regression: {base:.3f} ({time.perf_counter() - start:.1f} s)")
     if args.skip_train:
         return
+    results = [ngram_recipe(df, seed, args.epochs) for seed in range(args.seeds)]
+    for seed, (acc, secs) in enumerate(results):
+        print(f"  bag of n-grams + NB, seed {seed}: {acc:.3f} in {secs:.1f} s (from raw text, tokenizing included)")
+    accs = [r[0] for r in results]
+    print(f"  bag of n-grams + NB: {statistics.mean(accs):.3f} ± {statistics.pstdev(accs):.3f} over {len(accs)} "
+          f"seeds, slowest {max(r[1] for r in results):.1f} s (targets: > {base:.3f}, < 120 s)", flush=True)
+    if not args.with_lstm:
+        return
     size = dict(emb_sz=args.emb, n_hid=args.hid, n_layers=2)
-    accs = []
     with tempfile.TemporaryDirectory() as workdir:
+        lstm = []
         for seed in range(args.seeds):
             start = time.perf_counter()
-            accs.append(recipe(df, seed, args.lm_epochs, args.clas_epochs, size, workdir, args.drop_mult, args.lr))
-            print(f"  recipe seed {seed}: {accs[-1]:.3f} in {time.perf_counter() - start:.0f} s "
-                  f"(LM {args.lm_epochs} epochs + classifier 2 + {args.clas_epochs}, {size}, "
-                  f"drop_mult {args.drop_mult}, {args.threads} threads)", flush=True)
-    print(f"  recipe mean of {len(accs)} seeds: {statistics.mean(accs):.3f} (target >= 0.75; baseline {base:.3f})")
+            lstm.append(lstm_recipe(df, seed, args.lm_epochs, args.clas_epochs, size, workdir))
+            print(f"  AWD-LSTM {size} seed {seed}: {lstm[-1]:.3f} in {time.perf_counter() - start:.0f} s "
+                  f"(LM {args.lm_epochs} epochs, classifier {args.clas_epochs})", flush=True)
+    print(f"  AWD-LSTM mean of {len(lstm)} seeds: {statistics.mean(lstm):.3f}")
 
 
 if __name__ == "__main__":

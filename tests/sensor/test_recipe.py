@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 import torch
 
-from fastlayers.sensor import (FCN, RECIPE_LR, RECIPE_STEPS, SensorDataLoaders, ValidateEvery, pad_series,
-                               recipe_bs, recipe_epochs, recipe_stride, sensor_learner, sensor_recipe)
+from fastlayers.sensor import (FCN, RECIPE_LR, RECIPE_STEPS, RECIPE_WORK, SensorDataLoaders, ValidateEvery,
+                               pad_series, recipe_bs, recipe_epochs, recipe_steps, recipe_stride, sensor_learner, sensor_recipe)
 
 
 def test_batch_size_is_a_tenth_of_the_training_set_within_8_and_64():
@@ -21,6 +21,14 @@ def test_training_length_is_counted_in_steps_with_a_floor_in_epochs():
     assert recipe_epochs(1000) == 20                        # large sets: every series still seen 20 times
     with pytest.raises(ValueError, match="no batches"):
         recipe_epochs(0)
+
+
+def test_long_batches_get_fewer_steps_within_the_work_budget():
+    assert recipe_steps(bs=8, model_len=24) == RECIPE_STEPS
+    assert recipe_steps(bs=20, model_len=427) == RECIPE_WORK // (20 * 427) < RECIPE_STEPS
+    assert recipe_steps(bs=64, model_len=10**7) == 1
+    r = sensor_recipe(n_train=200, bs=20, n_batches=10, max_len=427)
+    assert r.steps <= RECIPE_STEPS and r.steps * 20 * 427 <= RECIPE_WORK + 10 * 20 * 427   # rounded up to epochs
 
 
 def test_stride_keeps_the_network_at_most_512_steps_long():

@@ -6,7 +6,8 @@ long), and the lesson says why each rule is there:
 
 - batch size: a tenth of the training series, between 8 and 64 (about ten steps per epoch on small sets);
 - training length: counted in optimizer steps, not epochs: 1500 steps whatever the size (and at least 20 epochs),
-  so 20 series get as many updates as 2000;
+  so 20 series get as many updates as 2000; fewer when batches of long series would make those steps cost more
+  than a fixed budget of work (8 million series-steps: batch size x steps x length, about 40 s on one CPU thread);
 - learning rate: one value, 3e-3 with one-cycle, because BatchNorm and Adam make the good range depend on the
   architecture far more than on the data (`lr_find` on these sets agrees: see the lesson);
 - long series: the first convolution steps over the input so the network works on at most 512 steps;
@@ -19,11 +20,12 @@ from dataclasses import dataclass
 
 from ..training import Callback, CancelValidException
 
-__all__ = ["RECIPE_LR", "RECIPE_STEPS", "MIN_EPOCHS", "MAX_MODEL_LEN", "SensorRecipe", "recipe_bs", "recipe_stride",
+__all__ = ["RECIPE_LR", "RECIPE_STEPS", "RECIPE_WORK", "recipe_steps", "MIN_EPOCHS", "MAX_MODEL_LEN", "SensorRecipe", "recipe_bs", "recipe_stride",
            "recipe_epochs", "sensor_recipe", "ValidateEvery"]
 
 RECIPE_LR = 3e-3       # one-cycle peak for Adam on the BatchNorm'd convolutional nets of sensor_learner
 RECIPE_STEPS = 1500    # optimizer steps per fit, whatever the number of series
+RECIPE_WORK = 8_000_000  # at most this many series-steps per fit (bs x steps x length seen by the network)
 MIN_EPOCHS = 20        # on large sets, still show every series this many times
 MAX_MODEL_LEN = 512    # longest series (in steps) the layers after the first one work on
 
@@ -38,6 +40,11 @@ def recipe_bs(n_train: int) -> int:
 def recipe_stride(max_len: int, max_model_len: int = MAX_MODEL_LEN) -> int:
     "The first convolution's stride, so that the longest training series is at most `max_model_len` steps after it."
     return max(1, math.ceil(max_len / max_model_len))
+
+
+def recipe_steps(bs: int, model_len: int, steps: int = RECIPE_STEPS, work: int = RECIPE_WORK) -> int:
+    "`steps`, or fewer when `bs` series of `model_len` steps per batch would go over `work` series-steps in all."
+    return int(max(1, min(steps, work // (bs * model_len))))
 
 
 def recipe_epochs(n_batches: int, steps: int = RECIPE_STEPS, min_epochs: int = MIN_EPOCHS) -> int:
@@ -76,8 +83,10 @@ class SensorRecipe:
 def sensor_recipe(n_train: int, bs: int, n_batches: int, max_len: int, lr: float = RECIPE_LR,
                   steps: int = RECIPE_STEPS) -> SensorRecipe:
     "The recipe for a training set of `n_train` series (longest `max_len` steps) batched by `bs` into `n_batches`."
+    stride = recipe_stride(max_len)
+    steps = recipe_steps(bs, math.ceil(max_len / stride), steps)
     return SensorRecipe(n_train=n_train, bs=bs, n_batches=n_batches, epochs=recipe_epochs(n_batches, steps),
-                        lr=lr, stride=recipe_stride(max_len), max_len=max_len)
+                        lr=lr, stride=stride, max_len=max_len)
 
 
 class ValidateEvery(Callback):
