@@ -34,8 +34,8 @@ def make_course(folder: Path, students: int) -> None:
     shutil.copy(ROOT / "nbgrader_config.py", folder)
     for part in ("solutions", "exercises"):
         shutil.copytree(ROOT / part / LESSON, folder / part / LESSON)
-    released = json.loads((ROOT / "exercises" / LESSON / f"{LESSON}.ipynb").read_text())
-    answers = {c.grade_id: c.source for c in read_cells(ROOT / "solutions" / LESSON / f"{LESSON}.ipynb")
+    released = json.loads((ROOT / "exercises" / LESSON / f"{LESSON}_exercise.ipynb").read_text())
+    answers = {c.grade_id: c.source for c in read_cells(ROOT / "solutions" / LESSON / f"{LESSON}_exercise.ipynb")
                if c.is_solution}
     pieces = list(answers)
     for k in range(students):
@@ -52,7 +52,7 @@ def make_course(folder: Path, students: int) -> None:
                 cell["source"] = "def valley(lrs, losses, num_it):\n    while True:\n        pass\n"
         target = folder / "submitted" / f"student{k:03d}" / LESSON
         target.mkdir(parents=True)
-        (target / f"{LESSON}.ipynb").write_text(json.dumps(nb))
+        (target / f"{LESSON}_exercise.ipynb").write_text(json.dumps(nb))
 
 
 def grade(course: Path, jobs: int) -> tuple[float, dict]:
@@ -68,8 +68,9 @@ def grade(course: Path, jobs: int) -> tuple[float, dict]:
 
 def grading_pass(course: Path, workers: int) -> float:
     from fastlayers.checks.runner import Job, run_notebooks, stop_servers
-    source = course / "solutions" / LESSON / f"{LESSON}.ipynb"
-    jobs = [Job(str(nb), trusted=str(source)) for nb in sorted(course.glob(f"submitted/*/{LESSON}/{LESSON}.ipynb"))]
+    source = course / "solutions" / LESSON / f"{LESSON}_exercise.ipynb"
+    notebooks = sorted(course.glob(f"submitted/*/{LESSON}/{LESSON}_exercise.ipynb"))
+    jobs = [Job(str(nb), trusted=str(source)) for nb in notebooks]
     stop_servers()  # each measurement starts its agents afresh
     start = time.perf_counter()
     run_notebooks(jobs, workers=workers)

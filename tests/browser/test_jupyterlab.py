@@ -202,7 +202,7 @@ def _index(nb: Notebook, text: str) -> int:
 def test_a_student_gets_feedback_in_jupyterlab(lab, browser, tmp_path):
     shots = Path(os.environ.get("FASTLAYERS_SCREENSHOTS") or tmp_path / "screenshots")
     nb = Notebook(browser, shots)
-    browser.get(f"{lab['url']}/lab/tree/exercises/{LESSON}/{LESSON}.ipynb?token={TOKEN}")
+    browser.get(f"{lab['url']}/lab/tree/exercises/{LESSON}/{LESSON}_exercise.ipynb?token={TOKEN}")
     nb.wait(lambda: len(nb.cells()) > 10, "the notebook to open")
     nb.wait(nb.kernel_idle, "the kernel to start")
     setup, solution, check = _index(nb, "from fastlayers import checks"), _index(nb, "def sched_cos"), \

@@ -20,12 +20,12 @@ CELL_TIMEOUT = 120.0
 
 
 def _exercise(name: str) -> Path:
-    return ROOT / "exercises" / name / f"{name}.ipynb"
+    return ROOT / "exercises" / name / f"{name}_exercise.ipynb"
 
 
 def run_lesson(name: str) -> dict:
     """Solution, untouched exercise and every mutant of one lesson, run in one shared runner process."""
-    source = ROOT / "solutions" / name / f"{name}.ipynb"
+    source = ROOT / "solutions" / name / f"{name}_exercise.ipynb"
     cells = read_cells(source)
     all_tests = {c.grade_id for c in autograded_cells(cells)}
     mutants = mutants_of(name[:2])
@@ -99,7 +99,7 @@ def test_decorator_points_equal_cell_points(name):
     from fastlayers.checks.framework import checks_in
     lesson = f"lesson{name[:2]}"
     defined = checks_in(getattr(checks, lesson))
-    for cell in autograded_cells(read_cells(ROOT / "solutions" / name / f"{name}.ipynb")):
+    for cell in autograded_cells(read_cells(ROOT / "solutions" / name / f"{name}_exercise.ipynb")):
         call = re.search(rf"checks\.{lesson}\.(\w+)\(", cell.source)
         assert call, f"test cell {cell.grade_id} does not call checks.{lesson}.<name>(...)"
         assert call.group(1) == cell.grade_id, f"test cell {cell.grade_id} calls {call.group(1)}: names must match"
@@ -128,7 +128,7 @@ def test_committed_exercises_equal_a_fresh_release(tmp_path):
                     ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__", "models"))
     assert main(["release", "--course", str(tmp_path)]) == 0
     for name in LESSONS:
-        fresh = tmp_path / "exercises" / name / f"{name}.ipynb"
+        fresh = tmp_path / "exercises" / name / f"{name}_exercise.ipynb"
         committed = _exercise(name)
         assert committed.is_file(), f"exercises/{name}/ is missing: run `fastlayers release {name[:2]}`"
         assert _normalised(committed) == _normalised(fresh), \
@@ -192,7 +192,7 @@ def _leaks(texts: list[str], answers: list[str]) -> list[str]:
 @pytest.mark.parametrize("name", LESSONS)
 def test_no_hint_in_the_check_module_contains_the_answer(name):
     module = ROOT / "library" / "fastlayers" / "checks" / f"lesson{name[:2]}.py"
-    leaks = _leaks(_string_constants(module), _answer_lines(ROOT / "solutions" / name / f"{name}.ipynb"))
+    leaks = _leaks(_string_constants(module), _answer_lines(ROOT / "solutions" / name / f"{name}_exercise.ipynb"))
     assert not leaks, f"{module.name}: hints quote solution code: {leaks}"
 
 
@@ -203,5 +203,5 @@ def test_no_failure_message_contains_the_answer(name, lesson_runs):
     # the `where:` line quotes the student's own code (here a mutant's), which may share a line with the answer
     messages = ["\n".join(ln for ln in c.message.splitlines() if not ln.lstrip().startswith("where:"))
                 for r in run["results"].values() for c in r.checks if not c.passed]
-    leaks = _leaks(messages, _answer_lines(ROOT / "solutions" / name / f"{name}.ipynb"))
+    leaks = _leaks(messages, _answer_lines(ROOT / "solutions" / name / f"{name}_exercise.ipynb"))
     assert not leaks, f"failure messages quote solution code: {leaks}"

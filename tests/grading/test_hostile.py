@@ -44,14 +44,14 @@ def hostile_course(tmp_path_factory) -> Path:
     shutil.copy(ROOT / "nbgrader_config.py", course)
     for folder in ("solutions", "exercises"):
         shutil.copytree(ROOT / folder / LESSON, course / folder / LESSON)
-    released = json.loads((ROOT / "exercises" / LESSON / f"{LESSON}.ipynb").read_text())
-    solutions = {c.grade_id: c.source for c in read_cells(ROOT / "solutions" / LESSON / f"{LESSON}.ipynb")
+    released = json.loads((ROOT / "exercises" / LESSON / f"{LESSON}_exercise.ipynb").read_text())
+    solutions = {c.grade_id: c.source for c in read_cells(ROOT / "solutions" / LESSON / f"{LESSON}_exercise.ipynb")
                  if c.is_solution}
     for case in CASES:
         text = _notebook(case, released, solutions)
         for folder in (course / _slug(case.name) / LESSON, course / "submitted" / _slug(case.name) / LESSON):
             folder.mkdir(parents=True)
-            (folder / f"{LESSON}.ipynb").write_text(text)
+            (folder / f"{LESSON}_exercise.ipynb").write_text(text)
     return course
 
 
@@ -62,7 +62,8 @@ def _leftovers() -> list[str]:
 
 @pytest.mark.slow
 def test_check_gives_exact_scores_and_leaves_no_process(hostile_course):
-    jobs = [graded_job(hostile_course / _slug(c.name) / LESSON / f"{LESSON}.ipynb", label=c.name) for c in CASES]
+    jobs = [graded_job(hostile_course / _slug(c.name) / LESSON / f"{LESSON}_exercise.ipynb", label=c.name)
+            for c in CASES]
     results = run_notebooks(jobs)
     scores = {r.label: r.score for r in results}
     assert scores == {c.name: c.score for c in CASES}, [(c.name, c.message[:300]) for r in results for c in r.checks if r.label == "solved"]
@@ -115,5 +116,5 @@ def test_pytest_plugin_gives_exact_scores(hostile_course):
                           env=dict(os.environ, PYTHONPATH=""))
     assert proc.returncode == 1, proc.stdout[-3000:]
     for case in CASES:
-        line = f"{_slug(case.name)}/{LESSON}/{LESSON}.ipynb: {case.score:g}/12 points"
+        line = f"{_slug(case.name)}/{LESSON}/{LESSON}_exercise.ipynb: {case.score:g}/12 points"
         assert line in proc.stdout, (line, proc.stdout[-3000:])

@@ -24,7 +24,7 @@ MAX_LINES = 12
 
 
 def _run(tmp_path: Path, env: dict[str, str]) -> nbformat.NotebookNode:
-    nb = nbformat.read(ROOT / "exercises" / LESSON / f"{LESSON}.ipynb", as_version=4)
+    nb = nbformat.read(ROOT / "exercises" / LESSON / f"{LESSON}_exercise.ipynb", as_version=4)
     for cell in nb.cells:
         if cell.metadata.get("nbgrader", {}).get("grade_id") == "sched_cos_solution":
             cell.source = WRONG_SCHED_COS
@@ -64,7 +64,7 @@ def _assert_clean(text: str) -> None:
 def test_run_all_in_a_student_kernel_answers_every_check(tmp_path):
     env = {"NBGRADER_EXECUTION": "", "FASTLAYERS_CHECKS_RAISE": ""}
     nb = _run(tmp_path, {k: v for k, v in env.items()})
-    tests = {c.grade_id for c in read_cells(ROOT / "exercises" / LESSON / f"{LESSON}.ipynb") if c.is_test}
+    tests = {c.grade_id for c in read_cells(ROOT / "exercises" / LESSON / f"{LESSON}_exercise.ipynb") if c.is_test}
     answered = {}
     for cell in nb.cells:
         if cell.cell_type != "code":

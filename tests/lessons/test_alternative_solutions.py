@@ -17,7 +17,7 @@ LESSONS = [nb.parent.name for nb in find_notebooks(ROOT / "solutions")]
 @pytest.mark.slow
 @pytest.mark.parametrize("name", LESSONS)
 def test_alternative_correct_solutions_get_full_marks(name: str) -> None:
-    source = ROOT / "solutions" / name / f"{name}.ipynb"
+    source = ROOT / "solutions" / name / f"{name}_exercise.ipynb"
     cells = read_cells(source)
     all_tests = {c.grade_id for c in autograded_cells(cells)}
     jobs = []

@@ -43,7 +43,7 @@ def test_course_notebook_ships_with_the_outputs_of_its_current_code(name: str) -
 def test_course_notebook_points_to_its_exercise(name: str) -> None:
     nb = nbformat.read(ROOT / "course" / f"{name}.ipynb", as_version=4)
     text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
-    found = re.findall(rf"exercises/({name[:2]}_\w+)/(\1)\.ipynb", text)
+    found = re.findall(rf"exercises/({name[:2]}_\w+)/(\1_exercise)\.ipynb", text)  # its own name: no twin tabs
     assert found, f"course/{name}.ipynb must point to its exercise notebook exercises/{name[:2]}_<topic>/..."
     for folder, stem in found:
         assert (ROOT / "exercises" / folder / f"{stem}.ipynb").exists(), f"{name}: exercises/{folder} is missing"

@@ -42,9 +42,9 @@ def _plain(outputs) -> str:
 @pytest.mark.parametrize("lesson, cell, leaky, test", LEAKY, ids=[x[0] for x in LEAKY])
 def test_a_corrected_piece_passes_after_a_leaky_one_in_the_same_kernel(lesson, cell, leaky, test, tmp_path):
     solution = {c.metadata["nbgrader"]["grade_id"]: c.source
-                for c in nbformat.read(ROOT / "solutions" / lesson / f"{lesson}.ipynb", as_version=4).cells
+                for c in nbformat.read(ROOT / "solutions" / lesson / f"{lesson}_exercise.ipynb", as_version=4).cells
                 if c.metadata.get("nbgrader", {}).get("solution")}
-    nb = nbformat.read(ROOT / "exercises" / lesson / f"{lesson}.ipynb", as_version=4)
+    nb = nbformat.read(ROOT / "exercises" / lesson / f"{lesson}_exercise.ipynb", as_version=4)
     by_id = {c.metadata.get("nbgrader", {}).get("grade_id"): c for c in nb.cells}
     client = NotebookClient(nb, timeout=120, kernel_name="python3", allow_errors=True,
                             resources={"metadata": {"path": str(tmp_path)}})

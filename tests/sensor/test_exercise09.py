@@ -12,8 +12,8 @@ from fastlayers.checks.framework import CheckFailure
 from tests.mutants import mutants_of
 
 ROOT = Path(__file__).resolve().parents[2]
-SOLUTION = ROOT / "solutions" / "09_sensor_sequences" / "09_sensor_sequences.ipynb"
-EXERCISE = ROOT / "exercises" / "09_sensor_sequences" / "09_sensor_sequences.ipynb"
+SOLUTION = ROOT / "solutions" / "09_sensor_sequences" / "09_sensor_sequences_exercise.ipynb"
+EXERCISE = ROOT / "exercises" / "09_sensor_sequences" / "09_sensor_sequences_exercise.ipynb"
 MUTANTS = mutants_of("09")
 
 

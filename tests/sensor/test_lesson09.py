@@ -29,4 +29,4 @@ def test_lesson09_executes(tmp_path):
 
 def test_lesson09_points_to_its_exercise():
     cells = json.loads(LESSON.read_text(encoding="utf-8"))["cells"]
-    assert "exercises/09_sensor_sequences/09_sensor_sequences.ipynb" in "".join("".join(c["source"]) for c in cells)
+    assert "exercises/09_sensor_sequences/09_sensor_sequences_exercise.ipynb" in "".join("".join(c["source"]) for c in cells)

@@ -48,5 +48,5 @@ def test_lesson10_runs_within_a_minute(tmp_path: Path, imdb_sample: str, monkeyp
 def test_lesson10_points_to_its_exercise() -> None:
     nb = nbformat.read(LESSON, as_version=4)
     text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
-    assert "exercises/10_text/10_text.ipynb" in text
-    assert (ROOT / "exercises" / "10_text" / "10_text.ipynb").exists()
+    assert "exercises/10_text/10_text_exercise.ipynb" in text
+    assert (ROOT / "exercises" / "10_text" / "10_text_exercise.ipynb").exists()

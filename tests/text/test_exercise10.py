@@ -14,8 +14,8 @@ from fastlayers.checks.framework import CheckFailure, checks_in
 from tests.mutants import mutants_of
 
 ROOT = Path(__file__).resolve().parents[2]
-SOLUTION = ROOT / "solutions" / "10_text" / "10_text.ipynb"
-EXERCISE = ROOT / "exercises" / "10_text" / "10_text.ipynb"
+SOLUTION = ROOT / "solutions" / "10_text" / "10_text_exercise.ipynb"
+EXERCISE = ROOT / "exercises" / "10_text" / "10_text_exercise.ipynb"
 
 
 def _cells(path: Path) -> list[dict]:

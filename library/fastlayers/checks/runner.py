@@ -200,7 +200,7 @@ def _fallback_plan(lesson: str) -> dict[str, TestPlan]:
 
 
 def trusted_source(notebook: str | Path) -> Path | None:
-    """The matching `solutions/NN_topic/NN_topic.ipynb` of a learner's notebook in `<course>/<folder>/NN_topic/`."""
+    """The matching `solutions/NN_topic/<same name>.ipynb` of a learner's notebook in `<course>/<folder>/NN_topic/`."""
     nb = Path(notebook).resolve()
     source = nb.parents[1].parent / "solutions" / nb.parent.name / nb.name if len(nb.parents) > 2 else None
     return source if source is not None and source.is_file() else None

@@ -1,4 +1,5 @@
-"""Text rules: string-to-string clean-ups applied before tokenization, and the special tokens they insert."""
+"""Lesson 10 (course/10_text.ipynb, exercises/10_text/):
+Text rules: string-to-string clean-ups applied before tokenization, and the special tokens they insert."""
 from __future__ import annotations
 
 import html
