@@ -55,15 +55,18 @@ def make_course(folder: Path, students: int) -> None:
         (target / f"{LESSON}_exercise.ipynb").write_text(json.dumps(nb))
 
 
-def grade(course: Path, jobs: int) -> tuple[float, dict]:
+def grade(course: Path, jobs: int) -> tuple[float, dict, str]:
+    """(seconds, scores by student, the command's own split of its time)."""
     from fastlayers.cli.main import main
+    out = io.StringIO()
     start = time.perf_counter()
-    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
         code = main(["grade", "--course", str(course), "--jobs", str(jobs)])
     seconds = time.perf_counter() - start
     assert code == 0, f"fastlayers grade exited {code}"
     rows = {r["student_id"]: r["score"] for r in csv.DictReader((course / "grades.csv").open())}
-    return seconds, rows
+    split = next((ln for ln in out.getvalue().splitlines() if ln.startswith("time: ")), "")
+    return seconds, rows, split
 
 
 def grading_pass(course: Path, workers: int) -> float:
@@ -98,11 +101,12 @@ def main() -> None:
             shutil.copytree(base, course)
             results[jobs] = grade(course, jobs)
             s = results[jobs][0]
-            print(f"fastlayers grade --jobs {jobs}: {s:6.1f} s  {60 * n / s:6.1f} submissions/minute")
+            print(f"fastlayers grade --jobs {jobs}: {s:6.1f} s  {60 * n / s:6.1f} submissions/minute "
+                  f"({results[jobs][2][6:]})")
         assert results[1][1] == results[2][1], "the scores differ between 1 and 2 jobs"
         print("  scores identical at 1 and 2 jobs")
-        rerun, _ = grade(Path(tmp) / "jobs2", 2)
-        print(f"re-run with nothing changed: {rerun:6.1f} s (nbgrader's own bookkeeping, feedback and export)")
+        rerun, _, split = grade(Path(tmp) / "jobs2", 2)
+        print(f"re-run with nothing changed: {rerun:6.1f} s (nbgrader's own bookkeeping: {split[6:]})")
     per_sub_grading = passes[1] / n           # one worker, seconds per submission
     efficiency = passes[1] / passes[2] / 2    # how well 2 workers scale, used for 16 cores too
     bookkeeping = rerun / n                   # nbgrader's serial part, per submission

@@ -287,14 +287,17 @@ def run_grade(args: argparse.Namespace) -> int:
         raise CommandError(f"no submissions in {submitted}/ (expected submitted/<student>/NN_topic/NN_topic.ipynb)",
                            code=EXIT_MISSING)
     cache = course / GRADE_CACHE
+    times = {"grading": time.perf_counter()}
     _grade_in_parallel(course, names, cache, args)
+    times["grading"] = time.perf_counter() - times["grading"]
     not_graded: dict[tuple[str, str], str] = {}
     env = {"FASTLAYERS_GRADE_CACHE": str(cache)}
+    start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="fastlayers-grade-") as tmp:
-        for name in names:
+        for name in names:  # one at a time: autograde writes to the gradebook
             # generate_assignment records the test cells in the gradebook; autograde restores them from there.
             _nbgrader(course, "generate_assignment", name, "--force", f"--CourseDirectory.release_directory={tmp}")
-            print(f"{name}: autograding ...", flush=True)
+            print(f"{name}: recording the grades in nbgrader ...", flush=True)
             proc = _nbgrader(course, "autograde", name, "--force", check=False, env=env)
             log = proc.stdout + proc.stderr
             failed = re.findall(rf"error processing assignment '{re.escape(name)}' for student '([^']+)'", log)
@@ -302,9 +305,17 @@ def run_grade(args: argparse.Namespace) -> int:
                 not_graded[(name, student)] = _why_not_graded(course, name, student, log)
             if proc.returncode != 0 and not failed:
                 raise CommandError(f"`nbgrader autograde {name}` failed:\n{log[-3000:]}")
-            _nbgrader(course, "generate_feedback", name, "--force", check=False)
+    times["nbgrader autograde"] = time.perf_counter() - start
+    start = time.perf_counter()
+    # feedback only reads the gradebook: the assignments' pages are written side by side
+    import concurrent.futures
+    with concurrent.futures.ThreadPoolExecutor(max(1, min(args.jobs, len(names)))) as pool:
+        list(pool.map(lambda name: _nbgrader(course, "generate_feedback", name, "--force", check=False), names))
+    times["feedback"] = time.perf_counter() - start
+    start = time.perf_counter()
     csv_path = course / args.csv
     _nbgrader(course, "export", f"--to={csv_path}")
+    times["export"] = time.perf_counter() - start
     rows = list(csv.DictReader(csv_path.open()))
     _add_notes(course, rows, not_graded)
     with csv_path.open("w", newline="") as f:
@@ -317,6 +328,7 @@ def run_grade(args: argparse.Namespace) -> int:
             print(f"{row['student_id']:<20}{row['assignment']:<28}{float(row['score']):>8g}"
                   f"{float(row['max_score']):>6g}  {row.get('note', '')}")
     print(f"grades written to {csv_path}; feedback in {course / 'feedback'}/")
+    print("time: " + ", ".join(f"{k} {v:.1f} s" for k, v in times.items()))
     return EXIT_OK
 
 
