@@ -109,13 +109,16 @@ def main() -> None:
         print(f"re-run with nothing changed: {rerun:6.1f} s (nbgrader's own bookkeeping: {split[6:]})")
     per_sub_grading = passes[1] / n           # one worker, seconds per submission
     efficiency = passes[1] / passes[2] / 2    # how well 2 workers scale, used for 16 cores too
-    bookkeeping = rerun / n                   # nbgrader's serial part, per submission
+    parts = dict((p.rsplit(" ", 2)[0], float(p.rsplit(" ", 2)[1])) for p in split[6:].split(", ") if p)
+    autograde = parts.get("nbgrader autograde", rerun) / n  # serial: it writes the gradebook
+    feedback = parts.get("feedback", 0.0) / n               # one assignment per process, 11 side by side
     subs = 200 * 11
-    projected = subs * per_sub_grading / (16 * efficiency) + subs * bookkeeping
-    print(f"projection, 200 students x 11 lessons on 16 cores: {projected / 60:.0f} min "
-          f"(grading {subs * per_sub_grading / (16 * efficiency) / 60:.0f} min at {efficiency:.0%} scaling, "
-          f"nbgrader bookkeeping {subs * bookkeeping / 60:.0f} min); a re-run with nothing changed: "
-          f"{subs * bookkeeping / 60:.0f} min")
+    grading = subs * per_sub_grading / (16 * efficiency)
+    bookkeeping = subs * autograde + subs * feedback / 11
+    print(f"projection, 200 students x 11 lessons on 16 cores: {(grading + bookkeeping) / 60:.0f} min "
+          f"(grading {grading / 60:.0f} min at {efficiency:.0%} scaling; nbgrader recording the grades "
+          f"{subs * autograde / 60:.0f} min, one assignment after another; feedback pages {subs * feedback / 11 / 60:.0f} "
+          f"min, 11 assignments side by side); a re-run with nothing changed: {bookkeeping / 60:.0f} min")
 
 
 if __name__ == "__main__":
