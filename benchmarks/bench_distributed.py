@@ -59,8 +59,8 @@ def main() -> None:
     if is_main_process():
         single = train(make_learner(device), args.epochs)
     if world > 1:
-        dist.barrier()
         learn = make_learner(device)
+        dist.barrier()  # start the clock with every process ready (process start-up skew is not training time)
         with distrib_ctx(learn, backend=args.backend):
             seconds, acc = train(learn, args.epochs)
     else:
