@@ -255,3 +255,9 @@ def test_dtypes_and_devices_compare_as_values():
     expect_equal(torch.device("cpu"), torch.device("cpu"))
     with pytest.raises(CheckFailure, match="torch.int64"):
         expect_equal(torch.int64, torch.float32)
+
+
+def test_large_integers_compare_exactly():
+    expect_equal(10 ** 17 + 1, 10 ** 17 + 1)
+    with pytest.raises(CheckFailure, match="100000000000000002"):
+        expect_equal(10 ** 17 + 2, 10 ** 17 + 1)

@@ -90,6 +90,9 @@ def _difference(got: Any, expected: Any, rtol: float | None, atol: float, same_t
                 return diff
         return None
     if isinstance(expected, (int, float)) and not isinstance(expected, bool) and _is_number(got):
+        if isinstance(got, int) and isinstance(expected, int) and not isinstance(got, bool) and rtol is None:
+            # exact integers compare exactly (a float holds 53 bits: 10**17 + 1 would equal 10**17 + 2)
+            return None if int(got) == int(expected) else (path, f"got {got!r}, expected {expected!r}")
         g, e = float(got), float(expected)
         if _numbers_match(g, e, rtol, atol):
             return None
