@@ -27,6 +27,7 @@ class SeriesDataset(tud.Dataset):
         self.y = None if labels is None else [categorize(l) for l in labels]
         self.categorize, self.normalize, self.augment = categorize, normalize, augment
         self.with_mask, self.split_idx = with_mask, split_idx
+        self.length = self.x[0].shape[-1] if self.x else None  # equal-length loaders take only this length
 
     def __len__(self) -> int:
         return len(self.x)
@@ -126,14 +127,22 @@ class SensorDataLoaders(DataLoaders):
         "The per-channel normalization (statistics from the training split)."
         return self.train_ds.normalize
 
+    def new_empty(self) -> "SensorDataLoaders":
+        "The same processing (statistics, vocab, masking, series length) over no series: what `export` keeps."
+        ds = self.train_ds
+        empty = SeriesDataset([], [], ds.categorize, ds.normalize, ds.with_mask, None, split_idx=1)
+        empty.length = ds.length
+        dl = DataLoader(empty, bs=self.valid.bs, create_batch=empty.collate)
+        return type(self)(dl, dl, device=self.device)
+
     def test_dl(self, items, with_labels: bool = False, labels=None, **kwargs) -> DataLoader:
         "Series processed like the validation set (same statistics and vocab); labels only when given."
         ds = self.train_ds
         series = to_series_list(items, name="test items")
         check_same_channels(series, "test items", expected=len(ds.normalize.mean))
-        if not ds.with_mask and len({s.shape[-1] for s in series} | {ds.x[0].shape[-1]}) > 1:
+        if not ds.with_mask and len({s.shape[-1] for s in series} | {ds.length}) > 1:
             raise ValueError("these loaders were built for equal-length series (no mask), but the test items have "
-                             f"other lengths; give them the training length {ds.x[0].shape[-1]}.")
+                             f"other lengths; give them the training length {ds.length}.")
         if with_labels and labels is None:
             raise ValueError("with_labels=True needs labels=...")
         test_ds = SeriesDataset(series, check_labels(labels, len(series)) if with_labels else None,

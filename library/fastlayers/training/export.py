@@ -25,6 +25,13 @@ class _InferenceData:
         self.device = None
 
 
+def _holds_items(value: Any) -> bool:
+    """Whether an attribute of DataLoaders is (or lists) a loader, i.e. holds data: export leaves those out."""
+    from ..data.loader import DataLoader
+    items = value if isinstance(value, (list, tuple)) else [value]
+    return any(isinstance(v, DataLoader) for v in items)
+
+
 def empty_dls(dls: Any) -> Any:
     """The same data pipelines (already set up: vocab, statistics) over no items: what inference needs of `dls`."""
     if hasattr(dls, "new_empty"):
@@ -34,7 +41,11 @@ def empty_dls(dls: Any) -> Any:
     if hasattr(ds, "tls") and hasattr(ds, "new") and hasattr(src, "new"):
         # Datasets: the same (already set up) pipelines over no items, so test_dl/predict still work
         empty = src.new(ds.new([], with_labels=True, split_idx=1), shuffle=False, drop_last=False)
-        return type(dls)(empty, empty, device=getattr(dls, "device", None))
+        new = type(dls)(empty, empty, device=getattr(dls, "device", None))
+        for key, value in vars(dls).items():  # what a factory attached (a text tokenizer, its numericalizer...)
+            if key not in vars(new) and not _holds_items(value):
+                setattr(new, key, value)
+        return new
     return _InferenceData(dls)
 
 
