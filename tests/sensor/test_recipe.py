@@ -96,3 +96,26 @@ def test_fit_recipe_validates_about_ten_times_and_always_at_the_end(capsys):
 def test_validate_every_rejects_nonsense():
     with pytest.raises(ValueError):
         ValidateEvery(0)
+
+
+def test_show_results_per_class_draws_one_panel_per_class_with_readable_titles():
+    import matplotlib
+    matplotlib.use("Agg")
+    learn = sensor_learner(_dls(n=30, length=16), progress=False)
+    axes = learn.show_results(per_class=True)
+    titles = [ax.get_title() for ax in axes]
+    assert len(axes) == 3 and [t.splitlines()[0] for t in titles] == ["true: a", "true: b", "true: c"]
+    assert all(t.splitlines()[1].startswith("predicted: ") for t in titles)
+    with pytest.raises(ValueError, match="labelled"):
+        learn.show_results(dl=learn.dls.test_dl(np.zeros((2, 2, 16), dtype=np.float32)), per_class=True)
+
+
+def test_series_norm_scales_each_series_on_its_real_steps_only():
+    from fastlayers.sensor import series_norm
+    x, mask = pad_series([torch.tensor([[1.0, 2.0, 3.0]]), torch.tensor([[10.0, 30.0, 50.0, 70.0, 90.0]])])
+    out = series_norm(x, mask)
+    first = (torch.tensor([1.0, 2.0, 3.0]) - 2.0) / torch.tensor([1.0, 2.0, 3.0]).std(unbiased=False)
+    torch.testing.assert_close(out[0, 0, :3], first, rtol=1e-4, atol=1e-4)
+    assert out[0, 0, 3:].abs().sum() == 0                                   # padding stays zero
+    torch.testing.assert_close(out[1, 0], series_norm(x[1:, :, :5])[0, 0])  # 10..90 has the shape of 1..9
+    assert FCN(3, 2).blocks[0].conv.in_channels == 6 and FCN(3, 2, shape_channels=False).blocks[0].conv.in_channels == 3

@@ -8,9 +8,11 @@ from typing import Callable
 
 from torch import nn
 
+from ..data.show import get_grid
 from ..training import Learner, accuracy
 from .models import FCN, ConvLSTM, GRUClassifier, InceptionTime, LSTMClassifier, ResNet1d
 from .recipe import SensorRecipe, ValidateEvery, sensor_recipe
+from .show import show_results
 
 __all__ = ["ARCHS", "sensor_learner", "SensorLearner", "recipe_for"]
 
@@ -33,9 +35,29 @@ class SensorLearner(Learner):
         self.fit_one_cycle(epochs, self.recipe.lr if lr is None else lr,
                            cbs=[ValidateEvery(every)] + list(cbs or []))
 
-    def show_results(self, ds_idx: int = 1, dl=None, max_n: int = 6, shuffle: bool = True, **kwargs):
-        "Plot `max_n` series of a validation batch, titled `target / prediction` (six: plots are large)."
-        return super().show_results(ds_idx, dl, max_n, shuffle, **kwargs)
+    def show_results(self, ds_idx: int = 1, dl=None, max_n: int = 6, shuffle: bool = True, per_class: bool = False,
+                     **kwargs):
+        """Plot `max_n` validation series titled with target and prediction (six: plots are large); with
+        `per_class`, the first series of each class instead, one panel per class in at most 4 columns."""
+        if not per_class:
+            return super().show_results(ds_idx, dl, max_n, shuffle, **kwargs)
+        dl = self._loader(ds_idx, dl)
+        ds = dl.dataset
+        if getattr(ds, "y", None) is None or not hasattr(ds, "collate"):
+            raise ValueError("per_class=True needs labelled SensorDataLoaders data (a SeriesDataset with labels).")
+        first: dict[int, int] = {}
+        for i, y in enumerate(ds.y):
+            first.setdefault(int(y), i)
+        picks = [first[c] for c in sorted(first)][:max_n]
+        b = self._to_device(ds.collate([ds[i] for i in picks]))
+        decoded = self.get_preds(dl=[b], with_decoded=True)[2]
+        outs = [self.dls.vocab[int(d)] for d in decoded]
+        ncols = min(len(picks), 4)
+        nrows = -(-len(picks) // ncols)
+        ctxs = get_grid(len(picks), ncols=ncols, figsize=kwargs.pop("figsize", None) or (3.6 * ncols, 2.8 * nrows))
+        ctxs = show_results(b[0], b[-1], dl.decode_batch(b, len(picks)), outs, ctxs=ctxs, **kwargs)
+        ctxs[0].figure.tight_layout()
+        return ctxs
 
 
 def sensor_learner(dls, arch: str | Callable[..., nn.Module] = "fcn", metrics=accuracy,

@@ -9,7 +9,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 from .masking import MaskedBatchNorm1d, check_min_len, lengths_from_mask, masked_max, masked_mean
 
 __all__ = ["ConvBlock", "ConvLSTM", "RNNClassifier", "LSTMClassifier", "GRUClassifier", "FCN", "ResNet1d",
-           "InceptionTime", "check_input", "strided_mask"]
+           "InceptionTime", "check_input", "strided_mask", "series_norm"]
 
 
 def check_input(x: Tensor, c_in: int, model: str) -> None:
@@ -150,20 +150,30 @@ class _ConvNet(nn.Module):
         return self.head(masked_mean(self.features(_mask_out(x, mask), mask), self.feature_mask(mask)))
 
 
+def series_norm(x: Tensor, mask: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+    "Each series and channel of `x` `(n, c, length)` scaled to mean 0 / std 1 over its own real steps (its shape)."
+    mean = masked_mean(x, mask).unsqueeze(-1)
+    var = masked_mean((x - mean) ** 2, mask).unsqueeze(-1)
+    return _mask_out((x - mean) / torch.sqrt(var + eps), mask)
+
+
 class FCN(_ConvNet):
     """Fully convolutional network (Wang et al. 2017) at half width, to train fast on CPUs; global average pooling.
 
+    With `shape_channels` (the default) the network reads each channel twice: as given (normalized with training
+    statistics, so its level and scale across series are kept) and normalized per series (its shape alone, so a
+    series far smaller or larger than most is still read in detail). The first layer learns what to take from each.
     `stride` > 1 makes the first convolution step over the input: the blocks after it see a series `stride` times
     shorter, so long recordings cost what short ones do, while the first layer still reads every reading (it learns
     its own downsampling filter; a fixed average would throw detail away first)."""
 
     def __init__(self, c_in: int, n_out: int, channels: tuple[int, ...] = (64, 128, 64),
-                 kernels: tuple[int, ...] = (7, 5, 3), stride: int = 1):
+                 kernels: tuple[int, ...] = (7, 5, 3), stride: int = 1, shape_channels: bool = True):
         super().__init__()
         if stride < 1:
             raise ValueError(f"stride must be >= 1, got {stride}")
-        self.c_in, self.stride = c_in, stride
-        sizes = (c_in,) + tuple(channels)
+        self.c_in, self.stride, self.shape_channels = c_in, stride, shape_channels
+        sizes = (2 * c_in if shape_channels else c_in,) + tuple(channels)
         self.blocks = nn.ModuleList(ConvBlock(a, b, k, stride=stride if i == 0 else 1)
                                     for i, (a, b, k) in enumerate(zip(sizes[:-1], sizes[1:], kernels)))
         self.head = nn.Linear(sizes[-1], n_out)
@@ -172,6 +182,8 @@ class FCN(_ConvNet):
         return strided_mask(mask, self.stride)
 
     def features(self, x: Tensor, mask: Tensor | None) -> Tensor:
+        if self.shape_channels:
+            x = torch.cat([x, series_norm(x, mask)], dim=1)
         for block in self.blocks:
             x = block(x, mask)
             mask = strided_mask(mask, block.conv.stride[0])

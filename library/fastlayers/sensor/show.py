@@ -19,11 +19,12 @@ def show_batch(x: TensorSeries, y, samples: list, ctxs=None, max_n: int = 6, **k
 
 @typedispatch
 def show_results(x: TensorSeries, y, samples: list, outs: list, ctxs=None, max_n: int = 6, **kwargs):
-    "Like show_batch, titled `target / prediction` (red when they differ)."
+    "Like show_batch, titled `true: target` and `predicted: prediction` (red when they differ)."
     samples, outs = samples[:max_n], outs[:max_n]
     ctxs = ctxs or get_grid(len(samples), figsize=kwargs.pop("figsize", None))
     for s, out, ctx in zip(samples, outs, ctxs):
         target = s[1] if len(s) > 1 else "?"
-        s[0].show(ctx=ctx, title=f"{target} / {out}", **kwargs)
+        s[0].show(ctx=ctx, title=f"true: {target}\npredicted: {out}", **kwargs)
+        ctx.title.set_fontsize(10)
         ctx.title.set_color("green" if str(target) == str(out) else "red")
     return ctxs
