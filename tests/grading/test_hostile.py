@@ -96,7 +96,7 @@ def test_grade_writes_the_graders_scores_into_nbgrader(hostile_course):
         row = rows[_slug(case.name)]
         if case.note:
             assert case.note in row["note"], (case.name, row["note"])
-        page = hostile_course / "feedback" / _slug(case.name) / LESSON / f"{LESSON}.html"
+        page = hostile_course / "feedback" / _slug(case.name) / LESSON / f"{LESSON}_exercise.html"
         assert page.is_file(), case.name
     # the gradebook itself holds the same scores (what nbgrader's formgrader shows)
     from nbgrader.api import Gradebook

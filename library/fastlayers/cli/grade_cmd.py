@@ -429,14 +429,16 @@ def _add_notes(course: Path, rows: list[dict[str, str]], not_graded: dict[tuple[
             row.update(assignment=name, student_id=student)
             rows.append(row)
         row.update(raw_score="0", score="0", max_score=_fmt(total), note=f"{why}: scored 0 of {total:g}")
-        _feedback_page(course, name, student, f"{why}. It scored 0 of {total:g} points. Open it in Jupyter: if it "
-                                              "does not open, restore it from a backup and submit it again.")
+        _feedback_page(course, name, source.stem if source else name, student,
+                       f"{why}. It scored 0 of {total:g} points. Open it in Jupyter: if it does not open, restore it "
+                       "from a backup and submit it again.")
 
 
-def _feedback_page(course: Path, name: str, student: str, text: str) -> None:
-    """A feedback page for a submission nbgrader could not open (so every student gets one)."""
+def _feedback_page(course: Path, name: str, stem: str, student: str, text: str) -> None:
+    """A feedback page for a submission nbgrader could not open (so every student gets one), named like the
+    pages nbgrader writes (after the notebook)."""
     folder = course / "feedback" / student / name
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / f"{name}.html").write_text(
+    (folder / f"{stem}.html").write_text(
         f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(name)}</title></head><body>"
         f"<h1>{html.escape(name)}: feedback</h1><p>{html.escape(text)}</p></body></html>", encoding="utf-8")
