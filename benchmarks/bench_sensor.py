@@ -6,7 +6,7 @@ For each dataset that ships inside aeon and loads offline, both run on the same 
 - the recipe exactly as a student calls it: `SensorDataLoaders.from_aeon(name, seed=s)`, `sensor_learner(dls)`,
   `learn.fit_recipe()`; its test accuracy is the one of the final model (nothing is picked on the test set);
 - `MiniRocketClassifier(random_state=s)` on the same series (unequal lengths padded with each series' last value).
-Targets (issue 14): within 2 points of MiniRocket on every set, at least MiniRocket on average, each run under
+Targets: within 2 points of MiniRocket on every set, at least MiniRocket on average, each run under
 60 s on one CPU thread. Times are CPU seconds of this process with one torch thread (on a shared machine, wall time
 counts the other users too; both are printed). aeon's MiniRocket changes torch's thread count, so it is set back
 to 1 before every timed run. Data loading is not timed.

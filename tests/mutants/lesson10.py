@@ -299,7 +299,7 @@ def build_vocab(docs, train_idx, min_freq=3, max_vocab=60000):
     vocab += [w for w, c in counts.most_common() if c >= min_freq and w not in vocab]
     vocab = vocab[:max_vocab]
     return vocab + ["xxfake"] * (-len(vocab) % 8)
-''', "the state leak of the issue: with a tuple constant it raises in the student's own line"),
+''', "the shared-state leak: with a tuple constant it raises in the student's own line"),
     Mutant("max_vocab applied after the padding", "build_vocab_solution", r'''
 def build_vocab(docs, train_idx, min_freq=3, max_vocab=60000):
     counts = Counter(tok for i in train_idx for tok in docs[i])

@@ -6,6 +6,8 @@ import html
 import re
 from typing import Callable
 
+import numpy as np
+
 __all__ = ["UNK", "PAD", "BOS", "EOS", "FLD", "TK_REP", "TK_WREP", "TK_UP", "TK_MAJ", "FAKE", "SPECIAL_TOKENS",
            "fix_html", "replace_rep", "replace_wrep", "spec_add_spaces", "rm_useless_spaces",
            "replace_all_caps", "replace_maj", "lowercase", "default_rules", "apply_rules"]
@@ -31,14 +33,25 @@ def fix_html(t: str) -> str:
     for old, new in _HTML_FIXES:  # then entities that lost their "&" when the text was scraped
         if old in t:  # the membership test is much cheaper than an unconditional replace
             t = t.replace(old, new)
-    return _re_spaces.sub(" ", t)
+    return rm_useless_spaces(t)
 
 
 _re_rep = re.compile(r"(\S)(\1{2,})")
 
 
+def _has_triple(t: str) -> bool:
+    """True when some character appears 3 times in a row: a cheap test (one array comparison) that lets
+    `replace_rep` skip its regex, which tries a back-reference at every position, on most texts."""
+    if len(t) < 3:
+        return False
+    a = np.frombuffer(t.encode("utf-32-le", errors="surrogatepass"), dtype=np.uint32)
+    return bool(((a[:-2] == a[1:-1]) & (a[1:-1] == a[2:])).any())
+
+
 def replace_rep(t: str) -> str:
     """Replace a character repeated 3+ times, e.g. `cooool`, by ` xxrep n c ` (n = total count)."""
+    if not _has_triple(t):
+        return t
     return _re_rep.sub(lambda m: f" {TK_REP} {len(m.group(2)) + 1} {m.group(1)} ", t)
 
 
@@ -48,6 +61,12 @@ _re_wrep = re.compile(r"(?:\s|^)(\w+)\s+((?:\1\s+)+)\1(\s|\W|$)")
 
 def replace_wrep(t: str) -> str:
     """Replace a word repeated 3+ times, e.g. `very very very`, by ` xxwrep n w `."""
+    # A match needs two neighbouring whitespace-separated pieces that are equal (the first two copies): comparing
+    # neighbours is several times cheaper than the regex, which tries a back-reference after every space.
+    pieces = t.split()
+    if not any(map(str.__eq__, pieces, pieces[1:])):
+        return t
+
     def _sub(m: re.Match) -> str:
         word, middle, end = m.groups()
         return f" {TK_WREP} {len(middle.split()) + 2} {word} {end}"
@@ -59,36 +78,40 @@ _re_spec = re.compile(r"([/#\\])")
 
 def spec_add_spaces(t: str) -> str:
     """Put spaces around `/`, `#` and `\\` so that they become tokens of their own."""
-    return _re_spec.sub(r" \1 ", t)
+    return _re_spec.sub(r" \1 ", t) if ("/" in t or "#" in t or "\\" in t) else t
 
 
 def rm_useless_spaces(t: str) -> str:
     """Collapse runs of spaces into one space."""
-    return _re_spaces.sub(" ", t)
+    return _re_spaces.sub(" ", t) if "  " in t else t
 
 
+# The two capital rules act on whole whitespace-separated words. Their patterns start with the capital itself and
+# look back at the character before it (`(?<!\S.)`: no non-space just before the capital); a pattern that starts
+# with a character class lets the regex engine jump from capital to capital instead of trying every position,
+# about three times faster than the plain `(\s|^)word(?=\s|$)` form.
 # Words made only of capitals (plus non-letters such as digits or an apostrophe).
-_re_all_caps = re.compile(r"(\s|^)([A-Z]+[^a-z\s]*)(?=(\s|$))")
+_re_all_caps = re.compile(r"[A-Z](?<!\S.)[^a-z\s]*(?!\S)")
 
 
 def replace_all_caps(t: str) -> str:
     """Lowercase words written in capitals and put `xxup` before those longer than one letter."""
     def _sub(m: re.Match) -> str:
-        before, word = m.group(1), m.group(2)
+        word = m.group()
         # one-letter words ("I", "A") are capitals by grammar, not emphasis: no xxup for them
-        return f"{before}{TK_UP} {word.lower()}" if len(word) > 1 else f"{before}{word.lower()}"
+        return f"{TK_UP} {word.lower()}" if len(word) > 1 else word.lower()
     return _re_all_caps.sub(_sub, t)
 
 
 # Words starting with a capital, with no other capital inside.
-_re_maj = re.compile(r"(\s|^)([A-Z][^A-Z\s]*)(?=(\s|$))")
+_re_maj = re.compile(r"[A-Z](?<!\S.)[^A-Z\s]*(?!\S)")
 
 
 def replace_maj(t: str) -> str:
     """Lowercase capitalized words and put `xxmaj` before those longer than one letter."""
     def _sub(m: re.Match) -> str:
-        before, word = m.group(1), m.group(2)
-        return f"{before}{TK_MAJ} {word.lower()}" if len(word) > 1 else f"{before}{word.lower()}"
+        word = m.group()
+        return f"{TK_MAJ} {word.lower()}" if len(word) > 1 else word.lower()
     return _re_maj.sub(_sub, t)
 
 
