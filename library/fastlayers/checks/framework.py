@@ -21,8 +21,9 @@ __all__ = ["check", "CheckFailure", "CheckTimeout", "CheckInfo", "Outcome", "che
            "keep", "Raised", "labelled", "describe_call", "expect_equal", "expect_close", "expect_raises", "expect_true",
            "expect_count", "expect_type", "fail", "first_difference", "show", "NOT_WRITTEN"]
 
-OFFICIAL = ("(These checks run in your own kernel for quick feedback. The grade that counts is computed "
-            "separately, by `fastlayers check` or your instructor's grader.)")
+# Two short lines: a notebook's output area is about 100 characters wide and would break a long line mid-word.
+OFFICIAL = ("(These checks run in your own kernel, for quick feedback.\n"
+            " The grade that counts is computed separately, by `fastlayers check` or your instructor's grader.)")
 
 
 # ----------------------------------------------------------------------------------------------------------------
