@@ -150,6 +150,23 @@ def _with_solutions(cheat_cell: str, cheat: str, solved: list[str]) -> dict:
     return cells
 
 
+# Pieces that hand the work to the library's own version: a wrapper, a closure around it, a lambda.
+WRAPPERS = {
+    "sched_cos_solution": "def sched_cos(start, end, pos):\n    return ref.sched_cos(start, end, pos)\n",
+    "combine_scheds_solution": ("def combine_scheds(pcts, scheds):\n    inner = ref.combine_scheds(pcts, scheds)\n"
+                                "    return lambda pos: inner(pos)\n"),
+    "valley_solution": "valley = lambda lrs, losses, num_it: ref.valley(lrs, losses, num_it)\n",
+}
+
+# The wrapper again, after switching off the trace function the grader watches the piece with.
+HIDES_FROM_WATCH = """
+import sys
+def sched_cos(start, end, pos):
+    sys.settrace(None)
+    return ref.sched_cos(start, end, pos)
+"""
+
+
 def cases() -> list[Case]:
     """The hostile notebooks and the score each must get (out of 12)."""
     first = "sched_cos_solution"
@@ -167,6 +184,8 @@ def cases() -> list[Case]:
         Case("uses the reference's own pieces", {first: "sched_cos = ref.sched_cos\n",
                                                 "param_scheduler_solution": "class ParamScheduler(ref.ParamScheduler):"
                                                                             "\n    pass\n"}),
+        Case("wraps the reference's own pieces", dict(WRAPPERS)),
+        Case("wraps a piece and hides from the watch", {first: HIDES_FROM_WATCH}),
         Case("forges the result channel and exits", {first: FORGE_CHANNEL}, note="exit code 0"),
         Case("forges the result channel and carries on", {first: FORGE_CHANNEL_ALIVE}),
         Case("os._exit(0) after three pieces", _with_solutions(
