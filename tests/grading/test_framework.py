@@ -1,6 +1,7 @@
 """The grading framework: failure messages, first differences, time limits, captured output, pass lines."""
 from __future__ import annotations
 
+import subprocess
 import sys
 import threading
 import time
@@ -148,6 +149,32 @@ def test_time_limit_off_the_main_thread(capsys):
     t.join(10)
     assert not t.is_alive() and time.perf_counter() - start < 5
     assert caught and "time limit" in caught[0]
+
+
+_AFTER_A_THREAD_LIMIT = """
+import sys, threading
+from fastlayers.checks.bridge import time_limit
+from fastlayers.checks.failure import CheckTimeout
+def worker():
+    try:
+        with time_limit(0.3):
+            while True:
+                pass
+    except CheckTimeout:
+        print("stopped")
+t = threading.Thread(target=worker); t.start(); t.join()
+sys.settrace(lambda frame, event, arg: None)
+(lambda: 1)()
+sys.settrace(None)
+print("traced")
+"""
+
+
+def test_a_thread_limit_leaves_the_interpreter_as_it_was():
+    # Clearing a pending injected exception with NULL leaves CPython's async-exception flag set: every thread then
+    # pays for it, and the next sys.settrace (the grader's reference watch) hangs. Run where a hang cannot stall us.
+    out = subprocess.run([sys.executable, "-c", _AFTER_A_THREAD_LIMIT], capture_output=True, text=True, timeout=120)
+    assert out.stdout.split() == ["stopped", "traced"], out.stderr[-2000:]
 
 
 def test_output_and_warnings_become_notes_on_stdout(capsys):

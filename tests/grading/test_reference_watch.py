@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import sys
 
+import pytest
 import torch
 
 import fastlayers.training as ref
-from fastlayers.checks.agent import ReferenceWatch, reference_codes
+from fastlayers import checks
+from fastlayers.checks.failure import CheckFailure
+from fastlayers.checks.watch import ReferenceWatch, reference_codes
 
 
 def _watched(piece: str, fn, *args):
@@ -78,3 +81,17 @@ def test_switching_the_watch_off_fails_the_piece_and_the_trace_is_restored():
     watch = _watched("sched_cos", sched_cos, 0.0, 1.0, 0.3)
     assert "trace function" in watch.verdict
     assert sys.gettrace() is before
+
+
+def test_the_check_in_the_kernel_says_what_the_grader_says():
+    def sched_cos(start, end, pos):
+        return ref.sched_cos(start, end, pos)
+    with pytest.raises(CheckFailure) as info:
+        checks.lesson06.sched_cos(sched_cos)
+    assert str(info.value).splitlines()[0].endswith("runs the reference library's own `sched_cos`")
+
+    import math
+
+    def sched_cos(start, end, pos):  # noqa: F811  the student's own version passes
+        return start + (1 - math.cos(math.pi * pos)) * (end - start) / 2
+    checks.lesson06.sched_cos(sched_cos)

@@ -24,9 +24,7 @@ import select
 import signal
 import struct
 import sys
-import threading
 import time
-import types
 from typing import Any
 
 HEADER = struct.Struct(">Q")
@@ -229,6 +227,7 @@ class Job:
         from fastlayers.checks import plain
         from fastlayers.checks.bridge import capture_output, resolve_probe, run_probe, time_limit
         from fastlayers.checks.failure import CheckFailure
+        from fastlayers.checks.watch import ReferenceWatch
         if isinstance(ref, int):
             if ref not in self.kept:
                 return {"failure": CheckFailure("an object kept by an earlier probe is gone").to_dict()}
@@ -264,87 +263,6 @@ class Job:
                                              hint=watch.hint).to_dict()}
         reply["output"] = captured.as_dict()
         return reply
-
-
-def reference_codes(name: str) -> frozenset:
-    """The code objects of the reference library's own pieces called `name` (any case): a function's code and the
-    functions defined inside it, or the methods a class defines itself (not those it inherits: a student's class
-    may share the reference's base classes). Only modules already imported are searched: a piece nobody imported
-    cannot run."""
-    key, codes = name.lower(), set()
-    library = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # the fastlayers package folder
-
-    def add(code: Any) -> None:
-        # only code written in the library: a decorator's wrapper (torch.no_grad's, functools') is shared by
-        # every function it decorates, the student's too
-        if (isinstance(code, types.CodeType) and code not in codes
-                and os.path.abspath(code.co_filename).startswith(library + os.sep)):
-            codes.add(code)
-            for const in code.co_consts:
-                add(const)
-
-    def add_callable(obj: Any) -> None:
-        for f in (obj, getattr(obj, "__func__", None), getattr(obj, "__wrapped__", None),
-                  getattr(obj, "fget", None), getattr(obj, "fset", None)):
-            add(getattr(f, "__code__", None))
-
-    for mod_name, mod in list(sys.modules.items()):
-        if not mod_name.startswith("fastlayers.") or mod_name.startswith("fastlayers.checks"):
-            continue
-        for obj in list(vars(mod).values()):
-            if str(getattr(obj, "__name__", "")).lower() != key:
-                continue
-            if not str(getattr(obj, "__module__", "") or "").startswith("fastlayers."):
-                continue
-            if isinstance(obj, type):
-                for member in list(vars(obj).values()):
-                    add_callable(member)
-            else:
-                add_callable(obj)
-    return frozenset(codes)
-
-
-class ReferenceWatch:
-    """While a probe runs, notice whether the reference library's own code for the piece under check runs: a
-    student's function that calls, wraps or delegates to the library's version earns nothing for it.
-
-    A global trace function sees each Python call as it starts (one set lookup per call; no per-line tracing).
-    It lives in the student's process, so a determined student can remove it; removing it is itself noticed,
-    and only code written to evade the grader gets past it."""
-
-    HINT = ("The exercise is to write this piece yourself: code that calls, wraps or delegates to the library's own "
-            "version earns nothing for it. The other library pieces the statement names stay yours to use.")
-
-    def __init__(self, piece: str):
-        self.codes = reference_codes(piece) if piece else frozenset()
-        # by identity: code objects compare equal by content, and a student's copy of one line is not a call
-        self.ids = frozenset(id(code) for code in self.codes)
-        self.piece, self.hit, self.verdict, self.hint = piece, False, "", ""
-
-    def _trace(self, frame: Any, event: str, arg: Any) -> None:
-        if event == "call" and not self.hit and id(frame.f_code) in self.ids:
-            self.hit = frame.f_code.co_qualname if hasattr(frame.f_code, "co_qualname") else frame.f_code.co_name
-        return None  # no line events: only the start of each call is looked at
-
-    def __enter__(self) -> "ReferenceWatch":
-        if self.codes:
-            self._before = sys.gettrace(), threading.gettrace() if hasattr(threading, "gettrace") else None
-            sys.settrace(self._trace)
-            threading.settrace(self._trace)
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        if not self.codes:
-            return
-        removed = sys.gettrace() != self._trace  # a bound method: equal, not identical, to the one we set
-        sys.settrace(self._before[0])
-        threading.settrace(self._before[1])  # type: ignore[arg-type]
-        if self.hit:
-            self.verdict = f"your `{self.piece}` runs the reference library's own `{self.piece}` (`{self.hit}`)"
-            self.hint = self.HINT
-        elif removed:
-            self.verdict = "your code changed Python's trace function while it was being checked"
-            self.hint = "Leave sys.settrace alone in the pieces you hand in; the grader needs it to watch the piece."
 
 
 def reference_own(name: str, obj: Any) -> str:
