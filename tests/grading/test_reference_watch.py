@@ -95,3 +95,33 @@ def test_the_check_in_the_kernel_says_what_the_grader_says():
     def sched_cos(start, end, pos):  # noqa: F811  the student's own version passes
         return start + (1 - math.cos(math.pi * pos)) * (end - start) / 2
     checks.lesson06.sched_cos(sched_cos)
+
+
+def test_in_the_kernel_a_debuggers_trace_function_is_left_alone():
+    calls = []
+
+    def debugger(frame, event, arg):
+        calls.append(event)
+        return None
+
+    def sched_cos(start, end, pos):
+        return ref.sched_cos(start, end, pos)
+    sys.settrace(debugger)
+    try:
+        watch = _kernel_watched("sched_cos", sched_cos, 0.0, 1.0, 0.3)
+        assert sys.gettrace() is debugger
+    finally:
+        sys.settrace(None)
+    assert not watch.verdict and calls  # the debugger kept tracing; the grader's own watch still sees it
+
+    def hides(start, end, pos):  # in the kernel a changed trace function is not judged (the grader does judge it)
+        sys.settrace(None)
+        return start
+    assert not _kernel_watched("sched_cos", hides, 0.0, 1.0, 0.3).verdict
+    assert _watched("sched_cos", hides, 0.0, 1.0, 0.3).verdict
+
+
+def _kernel_watched(piece: str, fn, *args):
+    with ReferenceWatch(piece, kernel=True) as watch:
+        fn(*args)
+    return watch

@@ -165,7 +165,7 @@ def probe(fn: Callable, target: Any, *args: Any, **kwargs: Any) -> Any:
         return reply_value(reply, target.session, target.name)
     from fastlayers.checks.watch import ReferenceWatch
     piece = _student_piece(target)
-    with ReferenceWatch(piece) as watch:  # as the grader does: the library's own piece earns nothing
+    with ReferenceWatch(piece, kernel=True) as watch:  # as the grader does: the library's own piece earns nothing
         reply = run_probe(fn, target, plain.copy(args), plain.copy(kwargs))
     if watch.verdict:
         reply = {"failure": CheckFailure(watch.verdict, called=piece, hint=watch.hint).to_dict()}

@@ -59,13 +59,19 @@ class ReferenceWatch:
 
     A global trace function sees each Python call as it starts (one set lookup per call; no per-line tracing).
     It lives in the student's process, so a determined student can remove it; removing it is itself noticed,
-    and only code written to evade the grader gets past it."""
+    and only code written to evade the grader gets past it.
+
+    `kernel=True` is the student's own kernel (quick feedback only): there the watch steps aside when a trace
+    function is already set (JupyterLab's debugger uses one) and does not judge a changed one."""
 
     HINT = ("The exercise is to write this piece yourself: code that calls, wraps or delegates to the library's own "
             "version earns nothing for it. The other library pieces the statement names stay yours to use.")
 
-    def __init__(self, piece: str):
+    def __init__(self, piece: str, kernel: bool = False):
+        self.kernel = kernel
         self.codes = reference_codes(piece) if piece else frozenset()
+        if kernel and sys.gettrace() is not None:
+            self.codes = frozenset()  # a debugger is tracing: leave it be
         # by identity: code objects compare equal by content, and a student's copy of one line is not a call
         self.ids = frozenset(id(code) for code in self.codes)
         self.piece, self.hit, self.verdict, self.hint = piece, False, "", ""
@@ -92,6 +98,6 @@ class ReferenceWatch:
             inside = f" (its `{self.hit}`)" if self.hit != self.piece else ""
             self.verdict = f"your `{self.piece}` runs the reference library's own `{self.piece}`{inside}"
             self.hint = self.HINT
-        elif removed:
+        elif removed and not self.kernel:
             self.verdict = "your code changed Python's trace function while it was being checked"
             self.hint = "Leave sys.settrace alone in the pieces you hand in; the grader needs it to watch the piece."
