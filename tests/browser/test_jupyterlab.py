@@ -165,14 +165,31 @@ class Notebook:
             Keys.DELETE).perform()
         editor.send_keys(text)
 
-    def run(self, index: int) -> None:
-        """Run cell `index` (Shift+Enter in its editor)."""
+    def prompt(self, index: int) -> str:
+        """The cell's execution prompt: '[ ]:' before it ran, '[*]:' while it runs, '[n]:' after."""
+        from selenium.webdriver.common.by import By
+        return self.cells()[index].find_element(By.CSS_SELECTOR, ".jp-InputPrompt").text
+
+    def run(self, index: int, tries: int = 3) -> None:
+        """Run cell `index` (Shift+Enter on it) and wait until JupyterLab has taken the request (its prompt
+        changes). On a loaded machine a key press that lands while the page is still busy can be lost: press
+        again, as a student would."""
         from selenium.webdriver.common.action_chains import ActionChains
         from selenium.webdriver.common.by import By
         from selenium.webdriver.common.keys import Keys
-        cell = self.cells()[index]
-        cell.find_element(By.CSS_SELECTOR, ".jp-InputArea-prompt, .jp-InputPrompt").click()
-        ActionChains(self.driver).key_down(Keys.SHIFT).send_keys(Keys.ENTER).key_up(Keys.SHIFT).perform()
+        from selenium.webdriver.support.ui import WebDriverWait
+        before = self.prompt(index)
+        for _ in range(tries):
+            cell = self.cells()[index]
+            cell.find_element(By.CSS_SELECTOR, ".jp-InputArea-prompt, .jp-InputPrompt").click()
+            ActionChains(self.driver).key_down(Keys.SHIFT).send_keys(Keys.ENTER).key_up(Keys.SHIFT).perform()
+            try:
+                WebDriverWait(self.driver, 15, poll_frequency=0.25).until(lambda d: self.prompt(index) != before)
+                return
+            except Exception:  # noqa: BLE001  the press was lost: try again
+                continue
+        path = self.shot(f"cell-{index}-did-not-run")
+        raise AssertionError(f"cell {index} did not start after {tries} presses of Shift+Enter; screenshot: {path}")
 
     def menu(self, *labels: str) -> None:
         from selenium.webdriver.common.by import By
