@@ -267,8 +267,7 @@ class Job:
 
 def reference_own(name: str, obj: Any) -> str:
     """'function'/'class' when `obj` is the reference library's own piece of that name (or a bare subclass of it)."""
-    def from_library(x: Any) -> bool:
-        return str(getattr(x, "__module__", "") or "").split(".")[0] == "fastlayers"
+    from fastlayers.checks.watch import from_library
     target = getattr(obj, "func", obj)  # functools.partial(ref.piece, ...)
     if isinstance(target, type):
         same = [c for c in target.__mro__ if from_library(c) and c.__name__.lower() == name.lower()]

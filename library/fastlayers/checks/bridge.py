@@ -177,7 +177,8 @@ def _student_piece(target: Any) -> str:
     probe reference objects in the kernel, to compute what is expected: those are not watched."""
     if not isinstance(target, (type, types.FunctionType)):
         return ""
-    if str(getattr(target, "__module__", "") or "").split(".")[0] == "fastlayers":
+    from fastlayers.checks.watch import from_library
+    if from_library(target):
         return ""
     name = str(getattr(target, "__name__", ""))
     return name if name.isidentifier() else ""

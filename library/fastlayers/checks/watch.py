@@ -12,15 +12,25 @@ import threading
 import types
 from typing import Any
 
-__all__ = ["reference_codes", "ReferenceWatch"]
+__all__ = ["from_library", "reference_codes", "ReferenceWatch"]
+
+
+def from_library(obj: Any) -> bool:
+    """True for a function, class or module object that the fastlayers package defines."""
+    return str(getattr(obj, "__module__", "") or "").split(".")[0] == "fastlayers"
+
+
+_found: dict[tuple[str, int], frozenset] = {}
 
 
 def reference_codes(name: str) -> frozenset:
     """The code objects of the reference library's own pieces called `name` (any case): a function's code and the
     functions defined inside it, or the methods a class defines itself (not those it inherits: a student's class
     may share the reference's base classes). Only modules already imported are searched: a piece nobody imported
-    cannot run."""
+    cannot run. Remembered per name and number of loaded modules: a lesson probes the same piece many times."""
     key, codes = name.lower(), set()
+    if (key, len(sys.modules)) in _found:
+        return _found[key, len(sys.modules)]
     library = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # the fastlayers package folder
 
     def add(code: Any) -> None:
@@ -43,14 +53,15 @@ def reference_codes(name: str) -> frozenset:
         for obj in list(vars(mod).values()):
             if str(getattr(obj, "__name__", "")).lower() != key:
                 continue
-            if not str(getattr(obj, "__module__", "") or "").startswith("fastlayers."):
+            if not from_library(obj):
                 continue
             if isinstance(obj, type):
                 for member in list(vars(obj).values()):
                     add_callable(member)
             else:
                 add_callable(obj)
-    return frozenset(codes)
+    _found[key, len(sys.modules)] = frozenset(codes)
+    return _found[key, len(sys.modules)]
 
 
 class ReferenceWatch:
