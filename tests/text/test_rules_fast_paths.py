@@ -80,3 +80,26 @@ def test_the_whole_default_chain_equals_the_plain_chain():
     plain = [R.fix_html, spec_rep, spec_wrep, spec_spec, spec_spaces, spec_caps, spec_maj, R.lowercase]
     for t in TEXTS:
         assert R.apply_rules(t) == R.apply_rules(t, plain), repr(t)
+
+
+_TOKENIZER_EXTRAS = ["https://example.com/a?b=1", "mail@example.org", "10km", "5kg.", "$3.50", "U.S.A.", "e.g.",
+                     "can't", "won't", "o'clock", "3:30pm", "(yes)", "\"quoted\"", "‘curly’", "a—b", "x\u00a0y",
+                     "x\u3000y", "\u2028", "\x1c", "tab\t\ttab", "a\n\n\nb", ":-)", "#hashtag", "C++", "xxmaj",
+                     "xxrep 3 !", "£5", "٣٤٥", "日本語のテキスト"]
+
+
+def test_the_lean_spacy_tokenizer_splits_exactly_as_spacy():
+    # SpacyTokenizer skips spaCy's per-word attributes and reads token texts as one array of ids: the tokens must
+    # be the ones a default spaCy tokenizer gives, on new words and again once every word is known.
+    import spacy
+
+    from fastlayers.text.tokenizer import SpacyTokenizer
+    plain = spacy.blank("en").tokenizer
+    ours = SpacyTokenizer()
+    rng = random.Random(1)
+    extra = [" ".join(rng.choice(_TOKENIZER_EXTRAS + _PIECES) for _ in range(rng.randint(1, 12)))
+             for _ in range(500)]
+    texts = TEXTS + _TOKENIZER_EXTRAS + extra + [R.apply_rules(t) for t in TEXTS[:500]]
+    for _ in range(2):
+        for t in texts:
+            assert ours(t) == [w.text for w in plain(t)], repr(t)
