@@ -1,5 +1,5 @@
-"""Text learners (lesson 10): AWD-LSTM language model and classifier (encoder transfer, gradual unfreezing), a
-plain LSTM, and a bag of n-grams with Naive Bayes scaling; predict from a raw string."""
+"""Lesson 10 (course/10_text.ipynb): text learners: AWD-LSTM language model and classifier (encoder transfer,
+gradual unfreezing), a plain LSTM, and a bag of n-grams with Naive Bayes scaling; predict from a raw string."""
 from __future__ import annotations
 
 from pathlib import Path
