@@ -119,3 +119,19 @@ def test_series_norm_scales_each_series_on_its_real_steps_only():
     assert out[0, 0, 3:].abs().sum() == 0                                   # padding stays zero
     torch.testing.assert_close(out[1, 0], series_norm(x[1:, :, :5])[0, 0])  # 10..90 has the shape of 1..9
     assert FCN(3, 2).blocks[0].conv.in_channels == 6 and FCN(3, 2, shape_channels=False).blocks[0].conv.in_channels == 3
+
+
+def test_every_convolutional_arch_reads_level_and_shape_unless_told_not_to():
+    from fastlayers.sensor import InceptionTime, ResNet1d
+    assert ResNet1d(3, 2).blocks[0].convs[0].conv.in_channels == 6
+    assert ResNet1d(3, 2, shape_channels=False).blocks[0].convs[0].conv.in_channels == 3
+    assert InceptionTime(3, 2).modules_[0].bottleneck.in_channels == 6
+    assert InceptionTime(3, 2, shape_channels=False).modules_[0].bottleneck.in_channels == 3
+    # two series that differ only by scale: without the per-series copy a network sees one as nearly flat
+    torch.manual_seed(0)
+    x = torch.randn(1, 1, 30)
+    for make in (FCN, ResNet1d, InceptionTime):
+        model = make(1, 2).eval()
+        seen = model.read(torch.cat([x, 1000 * x]), None)
+        torch.testing.assert_close(seen[0, 1], seen[1, 1], rtol=1e-4, atol=1e-4)   # same shape channel
+        assert not torch.allclose(seen[0, 0], seen[1, 0])                           # level kept beside it

@@ -144,10 +144,15 @@ class _ConvNet(nn.Module):
         "The mask of real steps at the resolution of `features` (the input's, unless a layer has a stride)."
         return mask
 
+    def read(self, x: Tensor, mask: Tensor | None) -> Tensor:
+        "The input as the first layer reads it: with `shape_channels`, each channel also normalized per series."
+        return torch.cat([x, series_norm(x, mask)], dim=1) if getattr(self, "shape_channels", False) else x
+
     def forward(self, x: Tensor, mask: Tensor | None = None) -> Tensor:
         check_input(x, self.c_in, type(self).__name__)
         check_min_len(mask, x.shape[-1], self.min_len, type(self).__name__)
-        return self.head(masked_mean(self.features(_mask_out(x, mask), mask), self.feature_mask(mask)))
+        x = self.read(_mask_out(x, mask), mask)
+        return self.head(masked_mean(self.features(x, mask), self.feature_mask(mask)))
 
 
 def series_norm(x: Tensor, mask: Tensor | None = None, eps: float = 1e-5) -> Tensor:
@@ -182,8 +187,6 @@ class FCN(_ConvNet):
         return strided_mask(mask, self.stride)
 
     def features(self, x: Tensor, mask: Tensor | None) -> Tensor:
-        if self.shape_channels:
-            x = torch.cat([x, series_norm(x, mask)], dim=1)
         for block in self.blocks:
             x = block(x, mask)
             mask = strided_mask(mask, block.conv.stride[0])
@@ -208,12 +211,13 @@ class _ResBlock(nn.Module):
 
 
 class ResNet1d(_ConvNet):
-    "Residual 1-D network (Wang et al. 2017): three residual blocks and global average pooling."
+    """Residual 1-D network (Wang et al. 2017): three residual blocks and global average pooling; with
+    `shape_channels` (the default) it reads each channel as given and normalized per series, as `FCN` does."""
 
-    def __init__(self, c_in: int, n_out: int, channels: tuple[int, ...] = (64, 128, 128)):
+    def __init__(self, c_in: int, n_out: int, channels: tuple[int, ...] = (64, 128, 128), shape_channels: bool = True):
         super().__init__()
-        self.c_in = c_in
-        sizes = (c_in,) + tuple(channels)
+        self.c_in, self.shape_channels = c_in, shape_channels
+        sizes = (2 * c_in if shape_channels else c_in,) + tuple(channels)
         self.blocks = nn.ModuleList(_ResBlock(a, b) for a, b in zip(sizes[:-1], sizes[1:]))
         self.head = nn.Linear(sizes[-1], n_out)
 
@@ -245,15 +249,19 @@ class _InceptionModule(nn.Module):
 
 
 class InceptionTime(_ConvNet):
-    "InceptionTime-style network (Fawaz et al. 2020): inception modules with a shortcut every three."
+    """InceptionTime-style network (Fawaz et al. 2020): inception modules with a shortcut every three; with
+    `shape_channels` (the default) it reads each channel as given and normalized per series, as `FCN` does."""
 
-    def __init__(self, c_in: int, n_out: int, nf: int = 32, depth: int = 6, kernels: tuple[int, ...] = (39, 19, 9)):
+    def __init__(self, c_in: int, n_out: int, nf: int = 32, depth: int = 6, kernels: tuple[int, ...] = (39, 19, 9),
+                 shape_channels: bool = True):
         super().__init__()
-        self.c_in = c_in
+        self.c_in, self.shape_channels = c_in, shape_channels
+        c_read = 2 * c_in if shape_channels else c_in
         width = nf * (len(kernels) + 1)
-        self.modules_ = nn.ModuleList(_InceptionModule(c_in if d == 0 else width, nf, kernels) for d in range(depth))
+        self.modules_ = nn.ModuleList(_InceptionModule(c_read if d == 0 else width, nf, kernels)
+                                      for d in range(depth))
         n_short = depth // 3
-        self.short_convs = nn.ModuleList(nn.Conv1d(c_in if i == 0 else width, width, 1, bias=False)
+        self.short_convs = nn.ModuleList(nn.Conv1d(c_read if i == 0 else width, width, 1, bias=False)
                                          for i in range(n_short))
         self.short_bns = nn.ModuleList(MaskedBatchNorm1d(width) for _ in range(n_short))
         self.head = nn.Linear(width, n_out)
