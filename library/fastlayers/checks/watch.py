@@ -29,8 +29,9 @@ def reference_codes(name: str) -> frozenset:
     may share the reference's base classes). Only modules already imported are searched: a piece nobody imported
     cannot run. Remembered per name and number of loaded modules: a lesson probes the same piece many times."""
     key, codes = name.lower(), set()
-    if (key, len(sys.modules)) in _found:
-        return _found[key, len(sys.modules)]
+    memo = (key, len(sys.modules))
+    if memo in _found:
+        return _found[memo]
     library = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # the fastlayers package folder
 
     def add(code: Any) -> None:
@@ -60,8 +61,8 @@ def reference_codes(name: str) -> frozenset:
                     add_callable(member)
             else:
                 add_callable(obj)
-    _found[key, len(sys.modules)] = frozenset(codes)
-    return _found[key, len(sys.modules)]
+    _found[memo] = frozenset(codes)
+    return _found[memo]
 
 
 class ReferenceWatch:

@@ -136,6 +136,12 @@ class ConvLSTM(nn.Module):
 class _ConvNet(nn.Module):
     "Shared forward for the convolutional classifiers: blocks, then masked global average pooling."
     min_len = 1
+    c_in: int
+    shape_channels = False  # read each channel also normalized per series (see FCN)
+
+    def read_channels(self) -> int:
+        "How many channels the first layer reads: `c_in`, twice that with `shape_channels`."
+        return 2 * self.c_in if self.shape_channels else self.c_in
 
     def features(self, x: Tensor, mask: Tensor | None) -> Tensor:
         raise NotImplementedError
@@ -146,7 +152,7 @@ class _ConvNet(nn.Module):
 
     def read(self, x: Tensor, mask: Tensor | None) -> Tensor:
         "The input as the first layer reads it: with `shape_channels`, each channel also normalized per series."
-        return torch.cat([x, series_norm(x, mask)], dim=1) if getattr(self, "shape_channels", False) else x
+        return torch.cat([x, series_norm(x, mask)], dim=1) if self.shape_channels else x
 
     def forward(self, x: Tensor, mask: Tensor | None = None) -> Tensor:
         check_input(x, self.c_in, type(self).__name__)
@@ -178,7 +184,7 @@ class FCN(_ConvNet):
         if stride < 1:
             raise ValueError(f"stride must be >= 1, got {stride}")
         self.c_in, self.stride, self.shape_channels = c_in, stride, shape_channels
-        sizes = (2 * c_in if shape_channels else c_in,) + tuple(channels)
+        sizes = (self.read_channels(),) + tuple(channels)
         self.blocks = nn.ModuleList(ConvBlock(a, b, k, stride=stride if i == 0 else 1)
                                     for i, (a, b, k) in enumerate(zip(sizes[:-1], sizes[1:], kernels)))
         self.head = nn.Linear(sizes[-1], n_out)
@@ -217,7 +223,7 @@ class ResNet1d(_ConvNet):
     def __init__(self, c_in: int, n_out: int, channels: tuple[int, ...] = (64, 128, 128), shape_channels: bool = True):
         super().__init__()
         self.c_in, self.shape_channels = c_in, shape_channels
-        sizes = (2 * c_in if shape_channels else c_in,) + tuple(channels)
+        sizes = (self.read_channels(),) + tuple(channels)
         self.blocks = nn.ModuleList(_ResBlock(a, b) for a, b in zip(sizes[:-1], sizes[1:]))
         self.head = nn.Linear(sizes[-1], n_out)
 
@@ -256,7 +262,7 @@ class InceptionTime(_ConvNet):
                  shape_channels: bool = True):
         super().__init__()
         self.c_in, self.shape_channels = c_in, shape_channels
-        c_read = 2 * c_in if shape_channels else c_in
+        c_read = self.read_channels()
         width = nf * (len(kernels) + 1)
         self.modules_ = nn.ModuleList(_InceptionModule(c_read if d == 0 else width, nf, kernels)
                                       for d in range(depth))

@@ -37,7 +37,6 @@ class SpacyTokenizer:
         nlp.vocab.lex_attr_getters = {}
         self.tok = nlp.tokenizer
         self._orth = ORTH
-        self._strings: dict[int, str] = {}  # spaCy's id of a token's text -> the text (see __call__)
         for t in self.special_toks:
             # Register only tokens spaCy would split: every special case costs time on every document (spaCy
             # re-checks the matches), and the default `xx...` tokens are plain words the rules surround by spaces.
@@ -46,17 +45,9 @@ class SpacyTokenizer:
 
     def __call__(self, text: str) -> list[str]:
         """The tokens of `text`; whitespace runs other than one space become tokens (spaCy's convention)."""
-        # One array of text ids per document instead of one Python Token object per token; each id is looked up
-        # in spaCy's string store once, then in our plain dict.
-        ids = self.tok(text).to_array(self._orth).tolist()
-        try:
-            return list(map(self._strings.__getitem__, ids))
-        except KeyError:
-            strings, store = self._strings, self.tok.vocab.strings
-            for i in ids:
-                if i not in strings:
-                    strings[i] = store[i]
-            return list(map(strings.__getitem__, ids))
+        # One array of text ids per document, looked up in spaCy's string store, instead of one Python Token
+        # object per token.
+        return list(map(self.tok.vocab.strings.__getitem__, self.tok(text).to_array(self._orth).tolist()))
 
     def __getstate__(self) -> dict:  # the spaCy object is rebuilt in worker processes rather than pickled
         return {"lang": self.lang, "special_toks": self.special_toks}
