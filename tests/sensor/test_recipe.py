@@ -61,10 +61,11 @@ def test_learner_carries_the_recipe_of_its_data_and_strides_long_series():
     learn = sensor_learner(_dls(n=30, length=1100), progress=False)
     r = learn.recipe
     assert (r.n_train, r.bs, r.n_batches, r.max_len, r.stride) == (30, 8, 3, 1100, 3)
-    assert isinstance(learn.model, FCN) and learn.model.stride == 3
+    assert isinstance(learn.model.net, FCN) and learn.model.net.stride == 3
     assert learn.model(torch.randn(2, 2, 1100)).shape == (2, 3)
+    assert learn.model.head.max_len == 1100            # the ridge head's dilations span the longest series
     # an explicit stride wins, and an arch without one is built as it is
-    assert sensor_learner(_dls(length=1100), arch_kwargs={"stride": 1}, progress=False).model.stride == 1
+    assert sensor_learner(_dls(length=1100), arch_kwargs={"stride": 1}, progress=False).model.net.stride == 1
     assert sensor_learner(_dls(length=1100), arch="gru", progress=False).recipe.stride == 3
 
 

@@ -11,10 +11,11 @@ from .show import *
 from .loaders import *
 from .block import *
 from .recipe import *
+from .rocket import *
 from .learner import *
 
 from . import (masking, series, windows, normalize, padding, augment, synthetic, models, show, loaders, block, recipe,
-               learner)
+               rocket, learner)
 
 __all__ = [n for m in (masking, series, windows, normalize, padding, augment, synthetic, models, show, loaders, block,
-                       recipe, learner) for n in m.__all__]
+                       recipe, rocket, learner) for n in m.__all__]
