@@ -12,7 +12,10 @@ long), and the lesson says why each rule is there:
   architecture far more than on the data (on small sets `lr_find`'s suggestion varies more between seeds than
   between datasets: see the lesson);
 - long series: the first convolution steps over the input so the network works on at most 512 steps;
-- validation: about ten times per fit instead of every epoch (on 20 series, 750 epochs would mean 750 tables rows).
+- validation: about ten times per fit instead of every epoch (on 20 series, 750 epochs would mean 750 tables rows);
+- prediction: `sensor_learner` pairs the network with a ridge head on random convolution features, solved in closed
+  form when training starts, and averages their probabilities (the network's logits divided by `NET_TEMPERATURE`):
+  the head cannot learn a small noisy training set by heart the way 1500 gradient steps can (`rocket.py`).
 """
 from __future__ import annotations
 
