@@ -164,3 +164,27 @@ def test_training_series_reads_the_split_whole_padded_and_without_augmentation()
     learn = sensor_learner(dls, progress=False)          # unequal lengths: the head reads the mask
     learn.fit_recipe(epochs=2)
     assert bool(learn.model.head.fitted)
+
+
+def test_head_remembers_no_more_than_its_budget(monkeypatch):
+    import fastlayers.sensor.rocket as rocket
+    torch.manual_seed(0)
+    x, y = _two_shapes(n=40)
+    head = RandomConvHead(1, 2, max_len=60, n_features=500).fit(x, y)
+    per_batch = 10 * head.n_features + 10 * 60          # features and input of a batch of 10 series
+    monkeypatch.setattr(rocket, "MEMO_FLOATS", 2 * per_batch)
+    for lo in (0, 10, 0):
+        head.remembered_features(x[lo:lo + 10], None)
+    assert len(head._memo) == 2                          # the two most recent batches, within the budget
+    head.remembered_features(x, None)                    # 40 series: more than the whole budget
+    assert len(head._memo) == 0
+    assert head.features(x, chunk=3).shape == head.features(x).shape
+
+
+def test_with_one_training_series_the_learner_warns_and_predicts_with_the_network_alone():
+    X = np.random.default_rng(0).normal(size=(2, 1, 30)).astype(np.float32)
+    dls = SensorDataLoaders.from_arrays(X[:1], ["a"], X[1:], ["a"], seed=0)
+    learn = sensor_learner(dls, progress=False)
+    with pytest.warns(UserWarning, match="two training series"):
+        learn.fit(1)
+    assert not bool(learn.model.head.fitted)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import inspect
 import math
+import warnings
 from typing import Callable
 
 import torch
@@ -18,9 +19,11 @@ from .recipe import SensorRecipe, ValidateEvery, sensor_recipe
 from .rocket import RandomConvHead, RecipeEnsemble
 from .show import show_results
 
-__all__ = ["ARCHS", "sensor_learner", "SensorLearner", "recipe_for", "training_series", "HEAD_MAX_SERIES"]
+__all__ = ["ARCHS", "sensor_learner", "SensorLearner", "recipe_for", "training_series", "HEAD_MAX_SERIES",
+           "HEAD_MAX_READINGS"]
 
-HEAD_MAX_SERIES = 2000  # the ridge head is solved on at most this many training series (a random subset beyond)
+HEAD_MAX_SERIES = 2000       # the ridge head is solved on at most this many training series (a random subset beyond)
+HEAD_MAX_READINGS = 2_000_000  # ... and on at most this many time steps in all (about 30 s on one CPU thread)
 
 ARCHS: dict[str, Callable[..., nn.Module]] = {
     "fcn": FCN, "resnet": ResNet1d, "inception": InceptionTime, "conv_lstm": ConvLSTM,
@@ -41,13 +44,20 @@ class SensorLearner(Learner):
             self.fit_head()
         super().fit(n_epoch, lr=lr, wd=wd, cbs=cbs, reset_opt=reset_opt)
 
-    def fit_head(self, max_series: int = HEAD_MAX_SERIES) -> None:
-        """Solve the ensemble's ridge head on the training split (at most `max_series` series, picked at random).
-        Its random draws come from a fork of torch's generator, so the network trains exactly as it would alone."""
+    def fit_head(self, max_series: int = HEAD_MAX_SERIES, max_readings: int = HEAD_MAX_READINGS) -> None:
+        """Solve the ensemble's ridge head on the training split: at most `max_series` series and `max_readings`
+        time steps in all (a random subset of the series beyond either). Its random draws come from a fork of
+        torch's generator, so the network trains exactly as it would alone. With fewer than two training series
+        there is nothing to solve: the head stays out and the model predicts with the network alone (a warning
+        says so)."""
         if not isinstance(self.model, RecipeEnsemble):
             raise ValueError("this learner's model has no ridge head (build it with sensor_learner(dls)).")
+        longest = self.recipe.max_len if self.recipe is not None else 1
         with torch.random.fork_rng(devices=[]):
-            x, mask, y = training_series(self.dls, max_series)
+            x, mask, y = training_series(self.dls, max(2, min(max_series, max_readings // max(1, longest))))
+            if len(x) < 2:
+                warnings.warn("the ridge head needs at least two training series; predicting with the network alone.")
+                return
             device = next(self.model.head.buffers()).device
             self.model.head.fit(x.to(device), y.to(device), None if mask is None else mask.to(device))
 
@@ -138,7 +148,7 @@ def training_series(dls, max_series: int | None = None) -> tuple:
         items = [ds[i] for i in range(len(ds))]
         series, labels = [item[0] for item in items], [int(item[-1]) for item in items]
     if not series:
-        raise ValueError("the training split is empty: there is nothing to fit the ridge head on.")
+        raise ValueError("the training split is empty: there are no series to read.")
     if max_series is not None and len(series) > max_series:
         keep = torch.randperm(len(series))[:max_series].tolist()
         series, labels = [series[i] for i in keep], [labels[i] for i in keep]

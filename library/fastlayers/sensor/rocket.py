@@ -25,7 +25,8 @@ from .masking import lengths_from_mask
 __all__ = ["RandomConvHead", "RecipeEnsemble", "ridge_loo", "RIDGE_ALPHAS", "NET_TEMPERATURE"]
 
 KERNEL_LEN = 9
-MEMO_SIZE = 16         # batches whose features a head remembers
+MEMO_FLOATS = 25_000_000  # a head remembers the features of recent batches up to this many numbers (100 MB)
+CHUNK_FLOATS = 4_000_000  # series are processed in chunks of about this many convolution outputs (16 MB each)
 NET_TEMPERATURE = 4.0  # the network's logits are divided by this before its probabilities join the head's
 RIDGE_ALPHAS = tuple(10.0 ** e for e in torch.linspace(-3, 3, 10).tolist())  # the penalties tried, by LOO error
 
@@ -120,6 +121,8 @@ class RandomConvHead(nn.Module):
         n, c, length = x.shape
         d = self.dilations[di]
         out = F.conv1d(x.reshape(n * c, 1, length), self.weight, padding=4 * d, dilation=d)
+        if c == 1:               # one channel: every kernel reads it
+            return out
         return torch.einsum("nckl,ck->nkl", out.reshape(n, c, 84, length), self.channels[di])
 
     def _valid(self, lengths: Tensor, length: int, di: int) -> Tensor:
@@ -140,9 +143,11 @@ class RandomConvHead(nn.Module):
             yield di, slice(start, start + 84 * m)
             start += 84 * m
 
-    def features(self, x: Tensor, mask: Tensor | None = None, chunk: int = 64) -> Tensor:
-        "(n, n_features): per kernel, dilation and bias, the fraction of counted steps whose output is above the bias."
-        n, _, length = x.shape
+    def features(self, x: Tensor, mask: Tensor | None = None, chunk: int | None = None) -> Tensor:
+        """(n, n_features): per kernel, dilation and bias, the fraction of counted steps whose output is above the
+        bias. `chunk` series at a time (default: as many as keep each intermediate tensor near 16 MB)."""
+        n, c, length = x.shape
+        chunk = chunk or max(1, CHUNK_FLOATS // (84 * length * c))
         lengths = torch.full((n,), length, device=x.device) if mask is None else lengths_from_mask(mask)
         outs = []
         for lo in range(0, n, chunk):
@@ -210,8 +215,9 @@ class RandomConvHead(nn.Module):
         return self
 
     def remembered_features(self, x: Tensor, mask: Tensor | None) -> Tensor:
-        """`features(x, mask)`, remembered for the last `MEMO_SIZE` batches (compared exactly): a fit validates
-        on the same series about ten times, and the features cost far more than the comparison."""
+        """`features(x, mask)`, remembered for recent batches (compared exactly; `MEMO_FLOATS` numbers at most): a
+        fit validates on the same series about ten times, and the features cost far more than the comparison. A
+        validation set too large to remember has its features computed at every validation."""
         if torch.compiler.is_compiling():
             return self.features(x, mask)
         for mx, mm, feats in self._memo:
@@ -219,7 +225,13 @@ class RandomConvHead(nn.Module):
                     and (mm is None or torch.equal(mm, mask))):
                 return feats
         feats = self.features(x, mask)
-        self._memo = [(x.detach().clone(), None if mask is None else mask.clone(), feats)] + self._memo[:MEMO_SIZE - 1]
+        memo, used = [(x.detach().clone(), None if mask is None else mask.clone(), feats)], feats.numel() + x.numel()
+        for entry in self._memo:
+            used += entry[2].numel() + entry[0].numel()
+            if used > MEMO_FLOATS:
+                break
+            memo.append(entry)
+        self._memo = memo if memo[0][2].numel() + x.numel() <= MEMO_FLOATS else []
         return feats
 
     def forward(self, x: Tensor, mask: Tensor | None = None) -> Tensor:
