@@ -188,3 +188,17 @@ def test_with_one_training_series_the_learner_warns_and_predicts_with_the_networ
     with pytest.warns(UserWarning, match="two training series"):
         learn.fit(1)
     assert not bool(learn.model.head.fitted)
+
+
+def test_a_trained_ensemble_exports_as_a_program_that_predicts_like_the_learner(tmp_path):
+    from fastlayers.training import export_program, load_program, raw_batch
+    torch.manual_seed(0)
+    dls = _dls(n=30, length=40)
+    learn = sensor_learner(dls, progress=False, path=tmp_path)
+    learn.fit_recipe(epochs=2)
+    items = list(np.random.default_rng(2).normal(size=(5, 2, 40)).astype(np.float32))
+    program, names = load_program(export_program(learn, "sensor.pt2", items[:2]))
+    probs = program(*raw_batch(dls, items))                     # another batch size than the traced one
+    expected = torch.stack([learn.predict(x)[2] for x in items])
+    torch.testing.assert_close(probs, expected, rtol=1e-4, atol=1e-5)
+    assert names == ["a", "b", "c"]

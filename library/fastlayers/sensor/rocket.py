@@ -31,6 +31,11 @@ NET_TEMPERATURE = 4.0  # the network's logits are divided by this before its pro
 RIDGE_ALPHAS = tuple(10.0 ** e for e in torch.linspace(-3, 3, 10).tolist())  # the penalties tried, by LOO error
 
 
+def _tracing() -> bool:
+    "Whether torch.export or torch.compile is tracing this call (then no Python branch may read a tensor's value)."
+    return torch.compiler.is_compiling() or torch.compiler.is_exporting()
+
+
 def _kernels() -> Tensor:
     "The 84 kernels of length 9: weight 2 at three of the nine positions, -1 elsewhere (each sums to zero)."
     w = -torch.ones(84, KERNEL_LEN)
@@ -147,23 +152,27 @@ class RandomConvHead(nn.Module):
         """(n, n_features): per kernel, dilation and bias, the fraction of counted steps whose output is above the
         bias. `chunk` series at a time (default: as many as keep each intermediate tensor near 16 MB)."""
         n, c, length = x.shape
-        chunk = chunk or max(1, CHUNK_FLOATS // (84 * length * c))
         lengths = torch.full((n,), length, device=x.device) if mask is None else lengths_from_mask(mask)
-        outs = []
-        for lo in range(0, n, chunk):
-            xb, lb = x[lo:lo + chunk].float(), lengths[lo:lo + chunk]
-            if mask is not None:
-                xb = xb * mask[lo:lo + chunk, None, :].to(xb.dtype)
-            parts = []
-            for di, sl in self._blocks():
-                valid = self._valid(lb, length, di)
-                conv = self._conv(xb, di).masked_fill(~valid, float("-inf"))    # uncounted steps never exceed
-                b = self.biases[sl].reshape(84, -1)
-                hits = torch.empty_like(conv)   # comparisons written as floats: summing them is far faster than bools
-                above = torch.stack([torch.gt(conv, b[None, :, j, None], out=hits).sum(-1) for j in range(b.shape[1])], -1)
-                parts.append((above / valid.sum(-1)[..., None].clamp(min=1)).reshape(len(xb), -1))
-            outs.append(torch.cat(parts, 1))
-        return torch.cat(outs)
+        x = x.float() if mask is None else x.float() * mask[:, None, :].to(torch.float32)
+        if _tracing():                      # one piece: a loop over the batch would fix its size in the program
+            return self._features(x, lengths)
+        chunk = chunk or max(1, CHUNK_FLOATS // (84 * length * c))
+        return torch.cat([self._features(x[lo:lo + chunk], lengths[lo:lo + chunk]) for lo in range(0, n, chunk)])
+
+    def _features(self, x: Tensor, lengths: Tensor) -> Tensor:
+        parts = []
+        for di, sl in self._blocks():
+            valid = self._valid(lengths, x.shape[-1], di)
+            conv = self._conv(x, di).masked_fill(~valid, float("-inf"))          # uncounted steps never exceed
+            b = self.biases[sl].reshape(84, -1)
+            if _tracing():
+                above = torch.stack([(conv > b[None, :, j, None]).sum(-1) for j in range(b.shape[1])], -1)
+            else:   # comparisons written into a float buffer: summing it is far faster than summing booleans
+                hits = torch.empty_like(conv)
+                above = torch.stack([torch.gt(conv, b[None, :, j, None], out=hits).sum(-1)
+                                     for j in range(b.shape[1])], -1)
+            parts.append((above / valid.sum(-1)[..., None].clamp(min=1)).flatten(1))
+        return torch.cat(parts, 1)
 
     # -- fitting -----------------------------------------------------------------------------------------------
     @torch.no_grad()
@@ -218,7 +227,7 @@ class RandomConvHead(nn.Module):
         """`features(x, mask)`, remembered for recent batches (compared exactly; `MEMO_FLOATS` numbers at most): a
         fit validates on the same series about ten times, and the features cost far more than the comparison. A
         validation set too large to remember has its features computed at every validation."""
-        if torch.compiler.is_compiling():
+        if _tracing():
             return self.features(x, mask)
         for mx, mm, feats in self._memo:
             if (mx.shape == x.shape and mx.device == x.device and (mm is None) == (mask is None) and torch.equal(mx, x)
@@ -262,7 +271,12 @@ class RecipeEnsemble(nn.Module):
 
     def forward(self, x: Tensor, mask: Tensor | None = None) -> Tensor:
         logits = self.net(x) if mask is None else self.net(x, mask)
-        if self.training or not bool(self.head.fitted):
+        if self.training:
             return logits
+        if _tracing():   # traced (torch.export): no Python branch on a tensor's value; both paths kept
+            return torch.where(self.head.fitted, self._mix(logits, x, mask), logits)
+        return self._mix(logits, x, mask) if bool(self.head.fitted) else logits
+
+    def _mix(self, logits: Tensor, x: Tensor, mask: Tensor | None) -> Tensor:
         probs = (F.softmax(logits / self.net_temperature, -1) + F.softmax(self.head(x, mask), -1)) / 2
         return probs.clamp(min=1e-12).log()
