@@ -125,13 +125,17 @@ class RandomConvHead(nn.Module):
         "(n, 84, length): each kernel at dilation `di`, summed over its channels, zero padding ('same' length)."
         n, c, length = x.shape
         d = self.dilations[di]
-        out = F.conv1d(x.reshape(n * c, 1, length), self.weight, padding=4 * d, dilation=d)
+        # the nine readings each kernel position sees, as nine shifted copies: one (84 x 9) matrix product then
+        # gives every kernel's output, several times faster on a CPU than a dilated convolution
+        padded = F.pad(x, (4 * d, 4 * d))
+        shifted = torch.stack([padded[..., j * d: j * d + length] for j in range(KERNEL_LEN)], -2)  # (n, c, 9, L)
+        out = torch.matmul(self.weight[:, 0], shifted)                                               # (n, c, 84, L)
         if c == 1:               # one channel: every kernel reads it
-            return out
-        return torch.einsum("nckl,ck->nkl", out.reshape(n, c, 84, length), self.channels[di])
+            return out[:, 0]
+        return torch.einsum("nckl,ck->nkl", out, self.channels[di])
 
-    def _valid(self, lengths: Tensor, length: int, di: int) -> Tensor:
-        """(n, 84, length): the steps each feature counts. Kernels alternate between all real steps (as if padded)
+    def _valid(self, lengths: Tensor, length: int, di: int) -> tuple[Tensor, Tensor]:
+        """(n, 84, length): the steps each feature counts, and (n, 84) how many they are. Kernels alternate between all real steps (as if padded)
         and only the steps where the whole kernel lies on real readings (all real steps when a series is too short)."""
         d = self.dilations[di]
         t = torch.arange(length, device=lengths.device)
@@ -139,7 +143,9 @@ class RandomConvHead(nn.Module):
         inner = real & (t[None, :] >= 4 * d) & (t[None, :] < (lengths[:, None] - 4 * d))
         inner = torch.where(inner.any(1, keepdim=True), inner, real)
         padded = (torch.arange(84, device=lengths.device) + di) % 2 == 0                   # (84,)
-        return torch.where(padded[None, :, None], real[:, None, :], inner[:, None, :])
+        valid = torch.where(padded[None, :, None], real[:, None, :], inner[:, None, :])
+        counts = torch.where(padded[None, :], real.sum(1, keepdim=True), inner.sum(1, keepdim=True))  # (n, 84)
+        return valid, counts
 
     def _blocks(self):
         "(dilation index, slice of the feature vector) per dilation: each holds 84 kernels x its slots."
@@ -162,7 +168,7 @@ class RandomConvHead(nn.Module):
     def _features(self, x: Tensor, lengths: Tensor) -> Tensor:
         parts = []
         for di, sl in self._blocks():
-            valid = self._valid(lengths, x.shape[-1], di)
+            valid, counts = self._valid(lengths, x.shape[-1], di)
             conv = self._conv(x, di).masked_fill(~valid, float("-inf"))          # uncounted steps never exceed
             b = self.biases[sl].reshape(84, -1)
             if _tracing():
@@ -171,7 +177,7 @@ class RandomConvHead(nn.Module):
                 hits = torch.empty_like(conv)
                 above = torch.stack([torch.gt(conv, b[None, :, j, None], out=hits).sum(-1)
                                      for j in range(b.shape[1])], -1)
-            parts.append((above / valid.sum(-1)[..., None].clamp(min=1)).flatten(1))
+            parts.append((above / counts[..., None].clamp(min=1)).flatten(1))
         return torch.cat(parts, 1)
 
     # -- fitting -----------------------------------------------------------------------------------------------
@@ -204,7 +210,7 @@ class RandomConvHead(nn.Module):
             pick = torch.randint(n, (84,))
             conv = self._conv(x[pick], di)                                   # (84 series, 84 kernels, length)
             conv = conv[torch.arange(84), torch.arange(84)]                  # kernel k on series pick[k]
-            valid = self._valid(lengths[pick], length, di)[torch.arange(84), torch.arange(84)]
+            valid = self._valid(lengths[pick], length, di)[0][torch.arange(84), torch.arange(84)]
             q = quantiles[sl].reshape(84, m)
             biases = torch.stack([torch.quantile(conv[k][valid[k]].double(), q[k]) for k in range(84)])
             self.biases[sl] = biases.reshape(-1).to(self.biases)
