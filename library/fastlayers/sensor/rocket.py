@@ -36,6 +36,13 @@ def _tracing() -> bool:
     return torch.compiler.is_compiling() or torch.compiler.is_exporting()
 
 
+def _real_steps(x: Tensor, mask: Tensor | None) -> tuple[Tensor, Tensor]:
+    "`x` as floats with padded steps at zero, and each series' number of real steps."
+    if mask is None:
+        return x.float(), torch.full((x.shape[0],), x.shape[-1], device=x.device)
+    return x.float() * mask[:, None, :].to(torch.float32), lengths_from_mask(mask)
+
+
 def _kernels() -> Tensor:
     "The 84 kernels of length 9: weight 2 at three of the nine positions, -1 elsewhere (each sums to zero)."
     w = -torch.ones(84, KERNEL_LEN)
@@ -102,7 +109,7 @@ class RandomConvHead(nn.Module):
         per_kernel = max(1, n_features // 84)
         self.dilations, self.slots = _dilations(max_len, per_kernel)
         self.n_features = 84 * per_kernel
-        self.register_buffer("weight", _kernels()[:, None, :])
+        self.register_buffer("weight", _kernels())                              # (84, 9)
         n_dil = len(self.dilations)
         self.register_buffer("channels", torch.ones(n_dil, c_in, 84))         # which channels each kernel sums
         self.register_buffer("biases", torch.zeros(self.n_features))           # per (dilation, kernel, slot)
@@ -129,14 +136,15 @@ class RandomConvHead(nn.Module):
         # gives every kernel's output, several times faster on a CPU than a dilated convolution
         padded = F.pad(x, (4 * d, 4 * d))
         shifted = torch.stack([padded[..., j * d: j * d + length] for j in range(KERNEL_LEN)], -2)  # (n, c, 9, L)
-        out = torch.matmul(self.weight[:, 0], shifted)                                               # (n, c, 84, L)
+        out = torch.matmul(self.weight, shifted)                                               # (n, c, 84, L)
         if c == 1:               # one channel: every kernel reads it
             return out[:, 0]
         return torch.einsum("nckl,ck->nkl", out, self.channels[di])
 
     def _valid(self, lengths: Tensor, length: int, di: int) -> tuple[Tensor, Tensor]:
-        """(n, 84, length): the steps each feature counts, and (n, 84) how many they are. Kernels alternate between all real steps (as if padded)
-        and only the steps where the whole kernel lies on real readings (all real steps when a series is too short)."""
+        """(n, 84, length): the steps each feature counts, and (n, 84) how many they are. Kernels alternate between
+        all real steps (as if padded) and only the steps where the whole kernel lies on real readings (all real
+        steps when a series is too short)."""
         d = self.dilations[di]
         t = torch.arange(length, device=lengths.device)
         real = t[None, :] < lengths[:, None]                                                 # (n, length)
@@ -158,8 +166,7 @@ class RandomConvHead(nn.Module):
         """(n, n_features): per kernel, dilation and bias, the fraction of counted steps whose output is above the
         bias. `chunk` series at a time (default: as many as keep each intermediate tensor near 16 MB)."""
         n, c, length = x.shape
-        lengths = torch.full((n,), length, device=x.device) if mask is None else lengths_from_mask(mask)
-        x = x.float() if mask is None else x.float() * mask[:, None, :].to(torch.float32)
+        x, lengths = _real_steps(x, mask)
         if _tracing():                      # one piece: a loop over the batch would fix its size in the program
             return self._features(x, lengths)
         chunk = chunk or max(1, CHUNK_FLOATS // (84 * length * c))
@@ -190,11 +197,8 @@ class RandomConvHead(nn.Module):
         if len(x) != len(y) or len(x) < 2:
             raise ValueError(f"RandomConvHead.fit needs at least 2 series with one label each, got {len(x)} series "
                              f"and {len(y)} labels.")
-        x = x.float()
         n, c, length = x.shape
-        lengths = torch.full((n,), length, device=x.device) if mask is None else lengths_from_mask(mask)
-        if mask is not None:
-            x = x * mask[:, None, :].to(x.dtype)
+        x, lengths = _real_steps(x, mask)
         golden = (math.sqrt(5) + 1) / 2
         quantiles = torch.tensor([(i * golden) % 1 for i in range(1, self.n_features + 1)], dtype=torch.float64)
         max_c = min(c, 9)
@@ -214,7 +218,7 @@ class RandomConvHead(nn.Module):
             q = quantiles[sl].reshape(84, m)
             biases = torch.stack([torch.quantile(conv[k][valid[k]].double(), q[k]) for k in range(84)])
             self.biases[sl] = biases.reshape(-1).to(self.biases)
-        feats = self.features(x, mask if mask is None else mask)
+        feats = self.features(x, mask)
         mean, std = feats.mean(0), feats.std(0)
         std = torch.where(std > 1e-8, std, torch.ones_like(std))
         self.mean.copy_(mean)
@@ -240,13 +244,13 @@ class RandomConvHead(nn.Module):
                     and (mm is None or torch.equal(mm, mask))):
                 return feats
         feats = self.features(x, mask)
-        memo, used = [(x.detach().clone(), None if mask is None else mask.clone(), feats)], feats.numel() + x.numel()
-        for entry in self._memo:
-            used += entry[2].numel() + entry[0].numel()
+        kept, used = [], 0
+        for entry in [(x.detach().clone(), None if mask is None else mask.clone(), feats)] + self._memo:
+            used += entry[0].numel() + entry[2].numel()           # newest first, while within the budget
             if used > MEMO_FLOATS:
                 break
-            memo.append(entry)
-        self._memo = memo if memo[0][2].numel() + x.numel() <= MEMO_FLOATS else []
+            kept.append(entry)
+        self._memo = kept
         return feats
 
     def forward(self, x: Tensor, mask: Tensor | None = None) -> Tensor:
